@@ -1,0 +1,62 @@
+/**
+ * Every bound the node enforces, in one place, each with the reason for its number.
+ * Services import these instead of inventing their own.
+ */
+
+// ---- Protocol rules (SPEC §4) ----
+/** A block carries at most this many messages ([H] "maximum of 10 messages"). */
+export const MAX_MESSAGES = 10;
+/** Each message is at most this many Unicode code points ([H] "maximum length of 20 characters"). */
+export const MAX_MESSAGE_CHARS = 20;
+/** The nonce is at most this many code points (peers check `> 40`; SPEC §7 #8). */
+export const MAX_NONCE_CHARS = 40;
+/** Difficulty of the 2024 main and test networks (SPEC §7 #6). */
+export const DEFAULT_DIFFICULTY = 8;
+
+// ---- Wire ----
+/**
+ * Largest datagram we parse. A full block is ~500 B, ~2 KiB with every character JSON-escaped;
+ * 16 KiB leaves room for long names while bounding what one packet can make us parse.
+ */
+export const MAX_DATAGRAM_BYTES = 16 * 1024;
+/** Largest datagram we send: the course verifier and several peers read 1024 bytes (SPEC §1). */
+export const MAX_SEND_BYTES = 1024;
+/** String fields that are not block content (host, name, id) are capped so a table entry stays small. */
+export const MAX_HOST_CHARS = 253; // longest DNS name
+export const MAX_NAME_CHARS = 256;
+export const MAX_GOSSIP_ID_CHARS = 128;
+/** minedBy has no stated limit; this bounds what we store per block while accepting any real name. */
+export const MAX_MINED_BY_CHARS = 256;
+/** Schema cap on the messages array before the rule check (the rule says 10; this just bounds work). */
+export const MAX_MESSAGES_PARSED = 64;
+/** Block timestamps must be exact integers in JS; every real timestamp is far below this. */
+export const MAX_TIMESTAMP = Number.MAX_SAFE_INTEGER;
+/** Heights are array indices in every peer; anything past 2^31 is a lie, not a chain. */
+export const MAX_HEIGHT = 2 ** 31 - 1;
+
+// ---- Gossip ----
+/** GOSSIP fan-out ([H] "make this a constant"; three peers in the reference code). */
+export const GOSSIP_FANOUT = 3;
+/** Re-gossip period ([H] 30 s). */
+export const GOSSIP_INTERVAL_MS = 30_000;
+/** A peer silent this long is dropped ([H] "not heard from in a minute"). */
+export const PEER_EXPIRY_MS = 60_000;
+/** Peer table cap: the real network has tens of peers; 1000 bounds memory under a GOSSIP flood. */
+export const MAX_PEERS = 1000;
+/** Seen gossip ids: SPEC §3 suggests ~10 000 kept ≥ 10 min. */
+export const MAX_SEEN_GOSSIP_IDS = 10_000;
+export const SEEN_GOSSIP_ID_TTL_MS = 10 * 60_000;
+
+// ---- Bus ----
+/** NATS' default max_payload is 1 MiB; we stay well below it so a batch never bounces. */
+export const MAX_BUS_PAYLOAD_BYTES = 900 * 1024;
+/** Blocks per batch on the bus: ~300 B each, so a full batch is ~150 KiB. */
+export const MAX_BLOCKS_PER_BATCH = 500;
+/** store.range may return at most this many blocks per request. */
+export const MAX_RANGE_BLOCKS = 500;
+
+// ---- Consensus ----
+/** Consensus period (SPEC §5: 120 s). */
+export const CONSENSUS_INTERVAL_MS = 120_000;
+/** STATS_REPLY collection window. */
+export const STATS_WINDOW_MS = 2_000;

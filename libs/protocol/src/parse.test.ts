@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { MAX_DATAGRAM_BYTES, parseDatagram, type ParseResult } from './index.js';
+
+const parse = (v: unknown): ParseResult =>
+  parseDatagram(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)));
+const block = {
+  height: 2155,
+  minedBy: 'Nico Rosberg',
+  nonce: '146424285',
+  messages: ['Jihan', 'Park', 'Mirha'],
+  hash: '6a90cf4e2ac46dd0f3b59e8a99673b4e800f08ac96731e1c35c2972900000000',
+  timestamp: 1733103931,
+};
+
+describe('parseDatagram', () => {
+  it('accepts every message type of the spec, ignoring unknown fields', () => {
+    const good = [
+      { type: 'GOSSIP', host: '127.0.0.1', port: 8999, id: 'abc', name: 'n' },
+      { type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 8001, name: 'n' },
+      { type: 'STATS', consensus: true },
+      { type: 'STATS_REPLY', height: 2, hash: block.hash },
+      { type: 'GET_BLOCK', height: 0 },
+      { type: 'GET_BLOCK_REPLY', ...block },
+      { type: 'ANNOUNCE', ...block },
+      { type: 'CONSENSUS' },
+      { type: 'NEW_WORD', word: 'hi' },
+    ];
+    for (const m of good) {
+      const r = parse(m);
+      expect(r.ok, JSON.stringify(m)).toBe(true);
+      if (r.ok) expect(r.msg.type).toBe(m.type);
+    }
+  });
+
+  it('accepts the GOSSIP-REPLY spelling as GOSSIP_REPLY', () => {
+    const r = parse({ type: 'GOSSIP-REPLY', host: 'h', port: 1, name: 'n' });
+    expect(r).toMatchObject({ ok: true, msg: { type: 'GOSSIP_REPLY' } });
+  });
+
+  it('normalises every dialect of the unknown-height reply to the null reply', () => {
+    const dialects = [
+      {
+        type: 'GET_BLOCK_REPLY',
+        height: null,
+        hash: null,
+        minedBy: null,
+        messages: null,
+        nonce: null,
+        timestamp: null,
+      },
+      {
+        type: 'GET_BLOCK_REPLY',
+        height: 7,
+        hash: null,
+        minedBy: null,
+        messages: null,
+        nonce: null,
+        timestamp: null,
+      },
+      {
+        type: 'GET_BLOCK_REPLY',
+        height: 'None',
+        hash: 'None',
+        minedBy: 'None',
+        messages: 'None',
+        nonce: 'None',
+        timestamp: 'None',
+      },
+      { type: 'GET_BLOCK_REPLY' },
+    ];
+    const heights = dialects.map((d) => {
+      const r = parse(d);
+      expect(r.ok).toBe(true);
+      if (!r.ok || r.msg.type !== 'GET_BLOCK_REPLY') throw new Error('unexpected');
+      expect(r.msg.hash).toBeNull();
+      return r.msg.height;
+    });
+    expect(heights).toEqual([null, 7, null, null]);
+  });
+
+  it('names the reason for each kind of bad input', () => {
+    expect(parseDatagram(Buffer.alloc(MAX_DATAGRAM_BYTES + 1, 32))).toEqual({
+      ok: false,
+      reason: 'too_large',
+    });
+    expect(parse('{"type":')).toEqual({ ok: false, reason: 'not_json' });
+    expect(parseDatagram(Buffer.from([0x7b, 0xff, 0x7d]))).toEqual({ ok: false, reason: 'not_json' });
+    expect(parse([1, 2])).toEqual({ ok: false, reason: 'bad_schema:type' });
+    expect(parse({ hello: 1 })).toEqual({ ok: false, reason: 'bad_schema:type' });
+    expect(parse({ type: 'PING' })).toEqual({ ok: false, reason: 'unknown_type' });
+    expect(parse({ type: 'constructor' })).toEqual({ ok: false, reason: 'unknown_type' });
+    expect(parse({ type: 'GET_BLOCK', height: -1 })).toEqual({ ok: false, reason: 'bad_schema:height' });
+    expect(parse({ type: 'GET_BLOCK', height: 1e300 })).toEqual({ ok: false, reason: 'bad_schema:height' });
+    expect(parse({ type: 'GOSSIP', host: 'h', port: '1', id: 'x', name: 'n' })).toEqual({
+      ok: false,
+      reason: 'bad_schema:port',
+    });
+    expect(parse({ type: 'STATS_REPLY', height: 2, hash: 'ABC' })).toEqual({
+      ok: false,
+      reason: 'bad_schema:hash',
+    });
+    expect(parse({ type: 'ANNOUNCE', ...block, timestamp: undefined })).toEqual({
+      ok: false,
+      reason: 'bad_schema:timestamp',
+    });
+  });
+});
+
+describe('parseDatagram fuzz', () => {
+  const valid = JSON.stringify({ type: 'GET_BLOCK_REPLY', ...block });
+  const generators: (() => Buffer)[] = [
+    () => randomBytes(Math.floor(Math.random() * 2048)),
+    () => Buffer.from(valid.slice(0, Math.floor(Math.random() * valid.length))),
+    () =>
+      Buffer.from(
+        JSON.stringify(Array.from({ length: Math.floor(Math.random() * 50) }, () => Math.random())),
+      ),
+    () => Buffer.from(`{"type":"GET_BLOCK","height":${'9'.repeat(1 + Math.floor(Math.random() * 400))}}`),
+    () => {
+      const depth = 1 + Math.floor(Math.random() * 5000);
+      return Buffer.from('['.repeat(depth) + ']'.repeat(depth));
+    },
+    () => Buffer.from(`{"type":"STATS_REPLY","x":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}`),
+    () => {
+      const obj: Record<string, unknown> = { type: 'GET_BLOCK_REPLY', ...block };
+      const keys = Object.keys(obj);
+      const key = keys[Math.floor(Math.random() * keys.length)]!;
+      const junk = [null, true, -1, 1.5, 2 ** 64, '', 'x'.repeat(300), [], {}, [1], { a: 1 }];
+      obj[key] = junk[Math.floor(Math.random() * junk.length)];
+      return Buffer.from(JSON.stringify(obj));
+    },
+    () => {
+      const types = [
+        'GOSSIP',
+        'GOSSIP_REPLY',
+        'STATS',
+        'STATS_REPLY',
+        'GET_BLOCK',
+        'ANNOUNCE',
+        'CONSENSUS',
+        '__proto__',
+        'toString',
+      ];
+      const t = types[Math.floor(Math.random() * types.length)];
+      return Buffer.from(
+        `{"type":"${t}","height":${Math.random() < 0.5 ? -5 : '"1"'},"port":1e9,"host":[],"id":{}}`,
+      );
+    },
+    () => Buffer.alloc(64 * 1024, 0x7b),
+    () => {
+      const b = Buffer.from(valid);
+      b[Math.floor(Math.random() * b.length)] = Math.floor(Math.random() * 256);
+      return b;
+    },
+  ];
+
+  it('never throws on 12 000 random and malformed inputs', () => {
+    const counts = { ok: 0, dropped: 0 };
+    for (let i = 0; i < 12_000; i++) {
+      const input = generators[i % generators.length]!();
+      const r = parseDatagram(input);
+      if (r.ok) counts.ok++;
+      else {
+        counts.dropped++;
+        expect(r.reason).toMatch(/^(too_large|not_json|unknown_type|bad_schema:[\w$]+)$/);
+      }
+    }
+    expect(counts.ok + counts.dropped).toBe(12_000);
+    expect(counts.dropped).toBeGreaterThan(9_000);
+  });
+});

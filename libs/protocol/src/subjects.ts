@@ -1,0 +1,136 @@
+import type { Block, Message, MessageOf, MessageType } from './messages.js';
+import type { InvalidReason } from './validate.js';
+
+/**
+ * Every NATS subject of DESIGN.md with its payload types, declared once. The bus helper in
+ * service-kit prefixes each with the node prefix (default `chain`), so `store.tip` travels as
+ * `chain.store.tip` and several nodes can share one NATS server.
+ *
+ * Heights: a block's `height` is its index (genesis = 0). A `Tip` is the top block's height and
+ * hash, `{height: -1, hash: null}` for an empty chain. STATS_REPLY carries the *length*,
+ * `tip.height + 1` (SPEC §2.1).
+ */
+
+export const DEFAULT_NODE_PREFIX = 'chain';
+
+/** A UDP endpoint. */
+export interface PeerAddr {
+  host: string;
+  port: number;
+}
+
+export interface Tip {
+  height: number;
+  hash: string | null;
+}
+
+/** A checked inbound datagram and who sent it (the UDP source address). */
+export interface Inbound<M extends Message = Message> {
+  from: PeerAddr;
+  msg: M;
+}
+
+/** `net.in.<TYPE>`: checked messages of one type, batched (one NATS message, many datagrams). */
+export interface NetIn<T extends MessageType = MessageType> {
+  items: Inbound<MessageOf<T>>[];
+}
+
+/** `net.out`: datagrams for gossip to send. */
+export interface NetOut {
+  items: { to: PeerAddr; msg: Message }[];
+}
+
+export interface PeerInfo {
+  host: string;
+  port: number;
+  name: string;
+  /** Epoch ms of the last GOSSIP / GOSSIP_REPLY from it. */
+  lastSeen: number;
+  firstSeen: number;
+  /** Bootstrap / well-known peers are never expired (SPEC §7 #15). */
+  bootstrap: boolean;
+}
+
+/** An error reply on any request subject; `code` is stable and used as a metric label. */
+export interface ErrorReply {
+  ok: false;
+  code: string;
+  message: string;
+}
+export type Reply<T> = ({ ok: true } & T) | ErrorReply;
+
+export type BlockVerdict = { ok: true } | { ok: false; reason: InvalidReason };
+
+/** Request subjects: name → [request, reply]. */
+export interface RequestSubjects {
+  'peers.list': [Record<string, never>, Reply<{ peers: PeerInfo[]; self: PeerAddr & { name: string } }>];
+  /** Blocks must be consecutive starting at `firstHeight`; the first links to `prevHash`. */
+  validate: [
+    { difficulty: number; prevHash: string | null; firstHeight: number; blocks: unknown[] },
+    Reply<{ verdicts: BlockVerdict[] }>,
+  ];
+  'store.tip': [Record<string, never>, Reply<{ tip: Tip }>];
+  'store.get': [{ height: number }, Reply<{ block: Block | null }>];
+  /** At most MAX_RANGE_BLOCKS from `from`; fewer when the chain is shorter. */
+  'store.range': [{ from: number; count: number }, Reply<{ blocks: Block[] }>];
+  /** Atomic: all blocks or none. Refused (code `not_linked`) unless the first links to the tip. */
+  'store.append': [{ expectPrevHash: string | null; blocks: Block[] }, Reply<{ tip: Tip }>];
+  /** Writes blocks of a branch being downloaded into the staging area (not visible as chain). */
+  'store.stage': [{ blocks: Block[] }, Reply<{ staged: number }>];
+  'store.stage.clear': [Record<string, never>, Reply<{ cleared: number }>];
+  /**
+   * Atomic replace of the chain from `fromHeight` up with the staged blocks fromHeight..top,
+   * where the staged top must have `tipHash`. Refused unless the staged run is contiguous,
+   * links to block fromHeight-1 and is taller than the current chain. Clears staging.
+   */
+  'store.reorg': [{ fromHeight: number; tipHash: string }, Reply<{ tip: Tip; replaced: number }>];
+  'consensus.run': [Record<string, never>, Reply<{ started: boolean }>];
+  'consensus.status': [Record<string, never>, Reply<{ status: ConsensusStatus }>];
+}
+
+export type SyncPhase = 'idle' | 'round' | 'syncing' | 'synced';
+
+export interface SourceStatus {
+  host: string;
+  port: number;
+  score: number;
+  inFlight: number;
+  received: number;
+  banned: boolean;
+}
+
+export interface ConsensusStatus {
+  phase: SyncPhase;
+  tip: Tip;
+  /** The chain we are syncing to (length convention as in STATS_REPLY: height = top index). */
+  target: Tip | null;
+  sources: SourceStatus[];
+  blocksPerSecond: number;
+  etaSeconds: number | null;
+  roundsCompleted: number;
+  lastRoundAt: number | null;
+}
+
+/** Event subjects: name → payload. */
+export interface EventSubjects {
+  'net.out': NetOut;
+  'store.committed': Tip;
+}
+
+export type RequestSubject = keyof RequestSubjects;
+export type EventSubject = keyof EventSubjects;
+export type RequestOf<S extends RequestSubject> = RequestSubjects[S][0];
+export type ReplyOf<S extends RequestSubject> = RequestSubjects[S][1];
+
+/** `net.in.<TYPE>` subject name for a message type. */
+export function netInSubject(type: MessageType): `net.in.${MessageType}` {
+  return `net.in.${type}`;
+}
+
+/** Queue groups: replicas of a service share the load of a request subject. */
+export const QueueGroups = {
+  validators: 'validators',
+  store: 'chain-store',
+  gossip: 'gossip',
+  consensus: 'consensus',
+} as const;

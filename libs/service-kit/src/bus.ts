@@ -1,0 +1,269 @@
+import { connect, type NatsConnection, type Msg, type Subscription } from '@nats-io/transport-node';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import {
+  MAX_BUS_PAYLOAD_BYTES,
+  RequestSchemas,
+  netInSubject,
+  type ErrorReply,
+  type EventSubject,
+  type EventSubjects,
+  type MessageType,
+  type NetIn,
+  type ReplyOf,
+  type RequestOf,
+  type RequestSubject,
+} from '@chainsync/protocol';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+/** A bus failure with a stable code (`timeout`, `no_responders`, `payload_too_large`, `bad_reply`, …). */
+export class BusError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const checks = new Map<TSchema, TypeCheck<TSchema>>();
+const compiled = (schema: TSchema) => {
+  let c = checks.get(schema);
+  if (!c) checks.set(schema, (c = TypeCompiler.Compile(schema)));
+  return c;
+};
+
+export function encodeJson(value: unknown): Uint8Array {
+  const bytes = encoder.encode(JSON.stringify(value));
+  if (bytes.byteLength > MAX_BUS_PAYLOAD_BYTES) {
+    throw new BusError(
+      'payload_too_large',
+      `payload of ${bytes.byteLength} bytes exceeds ${MAX_BUS_PAYLOAD_BYTES}`,
+    );
+  }
+  return bytes;
+}
+
+export function decodeJson(data: Uint8Array): unknown {
+  if (data.byteLength > MAX_BUS_PAYLOAD_BYTES) throw new BusError('payload_too_large', 'payload too large');
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch {
+    throw new BusError('bad_json', 'payload is not JSON');
+  }
+}
+
+export function errorReply(code: string, message: string): ErrorReply {
+  return { ok: false, code, message };
+}
+
+export interface ServeOptions {
+  /** Queue group, so replicas share the requests. */
+  queue?: string;
+}
+
+/**
+ * The NATS connection as a typed API over `subjects.ts`: every subject is prefixed by the node
+ * prefix, payloads are JSON with a size cap, request payloads are schema-checked before a handler
+ * sees them, and handler errors become error replies instead of crashes.
+ */
+export class Bus {
+  private readonly requestsTotal;
+  private readonly requestSeconds;
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    readonly nc: NatsConnection,
+    readonly prefix: string,
+    private readonly log: Logger,
+    metrics: Metrics,
+  ) {
+    this.requestsTotal = metrics.counter(
+      'bus_requests_served_total',
+      'Requests served, by endpoint and result',
+      ['endpoint', 'result'],
+    );
+    this.requestSeconds = metrics.histogram('bus_request_duration_seconds', 'Time to serve a request', [
+      'endpoint',
+    ]);
+  }
+
+  subject(name: string): string {
+    return `${this.prefix}.${name}`;
+  }
+
+  get connected(): boolean {
+    return !this.nc.isClosed() && this.connectedFlag;
+  }
+  /** Kept by `watchStatus`; nats.js has no synchronous "is connected" flag. */
+  connectedFlag = true;
+
+  async request<S extends RequestSubject>(
+    name: S,
+    payload: RequestOf<S>,
+    timeoutMs = 2_000,
+  ): Promise<ReplyOf<S>> {
+    let msg: Msg;
+    try {
+      msg = await this.nc.request(this.subject(name), encodeJson(payload), { timeout: timeoutMs });
+    } catch (err) {
+      const text = String((err as Error).message ?? err);
+      const code = /no responders/i.test(text)
+        ? 'no_responders'
+        : /timeout/i.test(text)
+          ? 'timeout'
+          : 'request_failed';
+      throw new BusError(code, `${name}: ${text}`);
+    }
+    return decodeJson(msg.data) as ReplyOf<S>;
+  }
+
+  /** Like `request`, but an error reply becomes a thrown BusError, so callers see only success. */
+  async call<S extends RequestSubject>(
+    name: S,
+    payload: RequestOf<S>,
+    timeoutMs?: number,
+  ): Promise<Extract<ReplyOf<S>, { ok: true }>> {
+    const reply = (await this.request(name, payload, timeoutMs)) as ReplyOf<S>;
+    if (!reply || typeof reply !== 'object' || reply.ok !== true) {
+      const err = reply as ErrorReply | undefined;
+      throw new BusError(err?.code ?? 'bad_reply', `${name}: ${err?.message ?? 'malformed reply'}`);
+    }
+    return reply as Extract<ReplyOf<S>, { ok: true }>;
+  }
+
+  publish<S extends EventSubject>(name: S, payload: EventSubjects[S]): void {
+    this.nc.publish(this.subject(name), encodeJson(payload));
+  }
+
+  publishNetIn<T extends MessageType>(type: T, payload: NetIn<T>): void {
+    this.nc.publish(this.subject(netInSubject(type)), encodeJson(payload));
+  }
+
+  /** Answers a request subject. The payload is checked against its schema in `RequestSchemas`. */
+  serve<S extends RequestSubject>(
+    name: S,
+    handler: (req: RequestOf<S>) => Promise<ReplyOf<S>> | ReplyOf<S>,
+    opts: ServeOptions = {},
+  ): void {
+    const check = compiled(RequestSchemas[name]);
+    const sub = this.nc.subscribe(this.subject(name), {
+      queue: opts.queue,
+      callback: (_err, msg) => {
+        const end = this.requestSeconds.startTimer({ endpoint: name });
+        void (async (): Promise<ReplyOf<S> | ErrorReply> => {
+          let req: unknown;
+          try {
+            req = decodeJson(msg.data);
+          } catch (err) {
+            return errorReply((err as BusError).code ?? 'bad_json', (err as Error).message);
+          }
+          if (!check.Check(req)) {
+            const first = check.Errors(req).First();
+            return errorReply('bad_request', `${first?.path || 'payload'}: ${first?.message ?? 'invalid'}`);
+          }
+          try {
+            return await handler(req as RequestOf<S>);
+          } catch (err) {
+            const code = (err as { code?: unknown }).code;
+            this.log.error({ err, endpoint: name }, 'request handler failed');
+            return errorReply(typeof code === 'string' ? code : 'internal', (err as Error).message);
+          }
+        })().then((reply) => {
+          end();
+          this.requestsTotal.inc({ endpoint: name, result: reply.ok ? 'ok' : reply.code });
+          if (msg.reply) {
+            try {
+              msg.respond(encodeJson(reply));
+            } catch (err) {
+              msg.respond(
+                encodeJson(errorReply((err as BusError).code ?? 'internal', (err as Error).message)),
+              );
+            }
+          }
+        });
+      },
+    });
+    this.subscriptions.push(sub);
+  }
+
+  /** Listens to an event subject. Handler errors are logged, never fatal. */
+  on<S extends EventSubject>(
+    name: S,
+    handler: (payload: EventSubjects[S]) => void,
+    opts: ServeOptions = {},
+  ): void {
+    this.listen(this.subject(name), handler as (p: unknown) => void, opts);
+  }
+
+  /** Listens to checked inbound datagrams of one type (already schema-checked by gossip). */
+  onNetIn<T extends MessageType>(
+    type: T,
+    handler: (payload: NetIn<T>) => void,
+    opts: ServeOptions = {},
+  ): void {
+    this.listen(this.subject(netInSubject(type)), handler as (p: unknown) => void, opts);
+  }
+
+  private listen(subject: string, handler: (payload: unknown) => void, opts: ServeOptions): void {
+    const sub = this.nc.subscribe(subject, {
+      queue: opts.queue,
+      callback: (_err, msg) => {
+        try {
+          handler(decodeJson(msg.data));
+        } catch (err) {
+          this.log.error({ err, subject }, 'event handler failed');
+        }
+      },
+    });
+    this.subscriptions.push(sub);
+  }
+
+  async flush(): Promise<void> {
+    await this.nc.flush();
+  }
+
+  async drain(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}
+
+export interface ConnectOptions {
+  url: string;
+  prefix: string;
+  name: string;
+  log: Logger;
+  metrics: Metrics;
+}
+
+/** Connects with reconnect-forever (also on the first connect) and tracks the connection state. */
+export async function connectBus(opts: ConnectOptions): Promise<Bus> {
+  const nc = await connect({
+    servers: opts.url,
+    name: opts.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: true,
+    pingInterval: 5_000,
+  });
+  const bus = new Bus(nc, opts.prefix, opts.log, opts.metrics);
+  const connectedGauge = opts.metrics.gauge('nats_connected', '1 while connected to NATS');
+  connectedGauge.set(1);
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnecting') {
+        if (bus.connectedFlag) opts.log.warn({ event: s.type }, 'NATS disconnected');
+        bus.connectedFlag = false;
+        connectedGauge.set(0);
+      } else if (s.type === 'reconnect') {
+        bus.connectedFlag = true;
+        connectedGauge.set(1);
+        opts.log.info('NATS reconnected');
+      }
+    }
+  })();
+  return bus;
+}

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import {
+  freePort,
+  startNatsServer,
+  startProcess,
+  waitFor,
+  type NatsServerHandle,
+  type ServiceProcess,
+} from '@chainsync/testing';
+
+const sample = fileURLToPath(new URL('./testdata/sample-service.ts', import.meta.url));
+const runSample = (env: Record<string, string>) =>
+  startProcess('sample', process.execPath, ['--import', 'tsx', sample], { LOG_LEVEL: 'warn', ...env });
+const readyStatus = async (port: number) =>
+  (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status;
+
+describe('service kit with a real nats-server', () => {
+  let nats: NatsServerHandle;
+  let svc: ServiceProcess;
+  let opsPort: number;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    opsPort = await freePort();
+    svc = runSample({ NATS_URL: nats.url, OPS_PORT: String(opsPort), NODE_PREFIX: 'kit' });
+    await waitFor(async () => (await readyStatus(opsPort)) === 200, { timeoutMs: 20_000, what: 'ready' });
+  });
+  afterAll(async () => {
+    await svc?.kill();
+    await nats?.stop();
+  });
+
+  it('is ready, answers typed requests under its prefix, and rejects malformed payloads', async () => {
+    const nc = await connect({ servers: nats.url });
+    const reply = await nc.request('kit.store.tip', '{}', { timeout: 2000 });
+    expect(reply.json()).toEqual({ ok: true, tip: { height: -1, hash: null } });
+    const bad = await nc.request('kit.store.tip', 'not json', { timeout: 2000 });
+    expect(bad.json()).toMatchObject({ ok: false, code: 'bad_json' });
+    const wrong = await nc.request('kit.store.tip', '[1]', { timeout: 2000 });
+    expect(wrong.json()).toMatchObject({ ok: false, code: 'bad_request' });
+    await nc.close();
+  });
+
+  it('readyz follows the NATS connection: 200 → 503 when NATS stops → 200 after restart', async () => {
+    expect(await readyStatus(opsPort)).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
+    await nats.stop();
+    await waitFor(async () => (await readyStatus(opsPort)) === 503, { timeoutMs: 15_000, what: '503' });
+    expect((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
+    await nats.start();
+    await waitFor(async () => (await readyStatus(opsPort)) === 200, { timeoutMs: 15_000, what: '200 again' });
+  });
+
+  it('serves Prometheus metrics with default and own metrics', async () => {
+    const res = await fetch(`http://127.0.0.1:${opsPort}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/^# HELP chainsync_sample_tips_served_total/m);
+    expect(text).toMatch(/chainsync_sample_process_resident_memory_bytes|process_resident_memory_bytes/);
+    expect(text).toMatch(/chainsync_sample_bus_requests_served_total\{endpoint="store.tip",result="ok"/);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const code = await svc.kill('SIGTERM');
+    expect(code).toBe(0);
+  });
+});
+
+describe('config', () => {
+  it('a bad value exits with status 2 and one line naming the variable, value and expectation', async () => {
+    const p = runSample({ OPS_PORT: 'abc' });
+    expect(await p.exited).toBe(2);
+    const lines = p.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/OPS_PORT="abc".*expected integer/);
+  });
+
+  it('names a bad NATS_URL too', async () => {
+    const p = runSample({ NATS_URL: 'http://x', OPS_PORT: '0' });
+    expect(await p.exited).toBe(2);
+    expect(p.output()).toMatch(/NATS_URL="http:\/\/x".*expected string matching/);
+  });
+});

@@ -1,0 +1,97 @@
+import closeWithGrace from 'close-with-grace';
+import type { Static, TObject, TProperties } from '@sinclair/typebox';
+import { connectBus, type Bus } from './bus.js';
+import { ConfigError, readConfig, serviceConfigSchema, type CommonConfig } from './config.js';
+import { createLogger, RateLimitedLog, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { startOpsServer, type ReadinessCheck } from './ops-server.js';
+
+export interface ServiceContext<C> {
+  config: C & CommonConfig;
+  log: Logger;
+  /** For warnings about bad input: rate-limited per code. */
+  warnings: RateLimitedLog;
+  bus: Bus;
+  metrics: Metrics;
+  /** Adds a readiness condition; `/readyz` is 503 until all of them hold. */
+  addReadiness(name: string, ok: () => boolean): void;
+  /** Registers a cleanup step; they run in reverse order on shutdown, before NATS drains. */
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+export interface ServiceDefinition<P extends TProperties> {
+  name: string;
+  /** The service's own env vars (common ones are added). */
+  config: TObject<P>;
+  defaultOpsPort: number;
+  start(ctx: ServiceContext<Static<TObject<P>>>): Promise<void>;
+}
+
+/**
+ * Runs a service: config (exit 2 on a bad value), logger, ops server, NATS with reconnect, the
+ * service's own start, and a graceful stop on SIGTERM/SIGINT that runs cleanups then drains NATS.
+ */
+export async function runService<P extends TProperties>(def: ServiceDefinition<P>): Promise<void> {
+  let config: Static<TObject<P>> & CommonConfig;
+  try {
+    config = readConfig(
+      serviceConfigSchema(def.config, def.defaultOpsPort),
+      process.env,
+    ) as unknown as typeof config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${def.name}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(def.name, config.NODE_NAME, config.LOG_LEVEL as never);
+  const metrics = new Metrics(def.name, config.NODE_NAME);
+  const closers: (() => Promise<void> | void)[] = [];
+  const checks: ReadinessCheck[] = [];
+  // Filled once NATS connects; the shutdown hook may run before that.
+  const conn: { bus?: Bus } = {};
+  let started = false;
+  checks.push({ name: 'nats', ok: () => conn.bus?.connected ?? false });
+  checks.push({ name: 'started', ok: () => started });
+
+  const ops = await startOpsServer({ host: config.OPS_HOST, port: config.OPS_PORT, log, metrics, checks });
+  log.info({ opsPort: ops.port }, 'ops server listening');
+
+  closeWithGrace(
+    { delay: 10_000, logger: { error: (m: unknown) => log.error(m) } },
+    async ({ signal, err }) => {
+      if (err) log.error({ err }, 'fatal error, shutting down');
+      else log.info({ signal }, 'shutting down');
+      for (const close of closers.reverse()) {
+        try {
+          await close();
+        } catch (e) {
+          log.error({ err: e }, 'cleanup failed');
+        }
+      }
+      await conn.bus?.drain().catch(() => undefined);
+      await ops.app.close();
+    },
+  );
+
+  const bus = (conn.bus = await connectBus({
+    url: config.NATS_URL,
+    prefix: config.NODE_PREFIX,
+    name: def.name,
+    log,
+    metrics,
+  }));
+  log.info({ nats: config.NATS_URL, prefix: config.NODE_PREFIX }, 'connected to NATS');
+  await def.start({
+    config,
+    log,
+    warnings: new RateLimitedLog(log),
+    bus,
+    metrics,
+    addReadiness: (name, ok) => checks.push({ name, ok }),
+    onClose: (fn) => closers.push(fn),
+  });
+  started = true;
+  log.info('ready');
+}

@@ -1,0 +1,61 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { freePort, waitFor } from './ports.js';
+
+/** Path of the nats-server binary, or a clear error telling how to get it. */
+export function natsServerBinary(): string {
+  const found = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).stdout.trim();
+  if (!found) {
+    throw new Error(
+      'nats-server is not installed: tests need a real NATS server. Install it with `apt-get install -y nats-server` (`.ci/run` and `npm test` do this for you).',
+    );
+  }
+  return found;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export interface NatsServerHandle {
+  url: string;
+  port: number;
+  /** Stops the server (SIGTERM, then SIGKILL). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
+}
+
+/** A real nats-server on a free loopback port, for one test file. */
+export async function startNatsServer(opts: { port?: number } = {}): Promise<NatsServerHandle> {
+  const bin = natsServerBinary();
+  const port = opts.port ?? (await freePort());
+  let proc: ChildProcess | undefined;
+  const handle: NatsServerHandle = {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    async start() {
+      proc = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+      await waitFor(() => portOpen(port), { timeoutMs: 10_000, what: `nats-server on ${port}` });
+    },
+    async stop() {
+      const p = proc;
+      proc = undefined;
+      if (!p || p.exitCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGTERM');
+      const t = setTimeout(() => p.kill('SIGKILL'), 3_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+  await handle.start();
+  return handle;
+}

@@ -1,0 +1,77 @@
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A UDP port that was free a moment ago on 127.0.0.1. */
+export function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = createSocket('udp4');
+    sock.once('error', reject);
+    sock.bind(0, '127.0.0.1', () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
+/** `count` consecutive free UDP ports starting at a random base (devnet peers use P..P+K-1). */
+export async function freeUdpPortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const socks = [];
+    let ok = true;
+    for (let i = 0; i < count && ok; i++) {
+      const sock = createSocket('udp4');
+      ok = await new Promise<boolean>((resolve) => {
+        sock.once('error', () => resolve(false));
+        sock.bind(base + i, '127.0.0.1', () => resolve(true));
+      });
+      socks.push(sock);
+    }
+    await Promise.all(
+      socks.map(
+        (s) =>
+          new Promise<void>((r) => {
+            try {
+              s.close(() => r());
+            } catch {
+              r();
+            }
+          }),
+      ),
+    );
+    if (ok) return base;
+  }
+  throw new Error('no free UDP port range found');
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  { timeoutMs = 10_000, intervalMs = 50, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      lastErr = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`,
+  );
+}

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './ports.js';
+
+/** The repository root (this file is libs/testing/{src,dist}/processes.*). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export interface ServiceProcess {
+  name: string;
+  proc: ChildProcess;
+  /** Everything the process printed (stdout + stderr), for assertions and failure messages. */
+  output(): string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/**
+ * Starts `apps/<app>/dist/main.js` (built by `nx build`) with the given env.
+ * Output is kept in memory (bounded) for debugging failing tests.
+ */
+export function startApp(app: string, env: Record<string, string>, args: string[] = []): ServiceProcess {
+  const main = resolve(repoRoot, 'apps', app, 'dist', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx nx run-many -t build)`);
+  return startProcess(app, process.execPath, [main, ...args], env);
+}
+
+export function startProcess(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+): ServiceProcess {
+  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.length > 2_000_000) out = out.slice(-1_000_000);
+    if (process.env.TEST_VERBOSE) process.stderr.write(`[${name}] ${chunk}`);
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? -1)));
+  return {
+    name,
+    proc,
+    output: () => out,
+    exited,
+    async kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const r = await exited;
+      clearTimeout(t);
+      return r;
+    },
+  };
+}
+
+/** Polls `http://127.0.0.1:<port>/readyz` until it answers 200. */
+export async function waitReady(opsPort: number, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    async () => (await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined))?.status === 200,
+    { timeoutMs, what: `readyz on ${opsPort}` },
+  );
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+import { sharedConfig } from '../vitest.shared.js';
+
+// End-to-end files start real processes; on a 2-core machine they run one file at a time.
+export default defineConfig({
+  ...sharedConfig,
+  test: {
+    ...sharedConfig.test,
+    include: ['e2e/**/*.test.ts'],
+    fileParallelism: false,
+    testTimeout: 180_000,
+    hookTimeout: 120_000,
+  },
+});
