@@ -18,5 +18,8 @@ export const sharedConfig = defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The JSON report feeds the one-line summary that `npm test` prints at the end.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results.json' },
   },
 });

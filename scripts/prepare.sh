@@ -9,11 +9,15 @@ if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-l
   npm ci --no-audit --no-fund >&2
 fi
 
-if ! command -v nats-server >/dev/null 2>&1; then
-  echo "chainsync: installing nats-server (apt)…" >&2
+# Debian packages: nats-server always; chromium only for the test suite's dashboard browser test.
+missing=()
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+[ "${WITH_BROWSER:-}" != "1" ] || [ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "chainsync: installing ${missing[*]} (apt)…" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nats-server >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 if [ "${SKIP_BUILD:-}" != "1" ]; then

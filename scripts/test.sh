@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, then typecheck, lint, build and every test of every
+# project through Nx, and ends with one summary line over all vitest runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+WITH_BROWSER=1 SKIP_BUILD=1 bash scripts/prepare.sh || exit 1
+rm -f apps/*/test-results.json libs/*/test-results.json test/test-results.json
+npx nx run-many -t typecheck lint build test --outputStyle=static "$@"
+status=$?
+node scripts/test-summary.mjs
+exit $status
