@@ -17,6 +17,8 @@ export async function startOpsServer(opts: {
   log: Logger;
   metrics: Metrics;
   checks: ReadinessCheck[];
+  /** Extra routes (the api's), registered before the server listens, as fastify requires. */
+  routes?: (app: FastifyInstance) => Promise<void> | void;
 }): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({
     loggerInstance: opts.log.child({ component: 'ops' }) as FastifyBaseLogger,
@@ -32,6 +34,7 @@ export async function startOpsServer(opts: {
     reply.header('content-type', opts.metrics.registry.contentType);
     return opts.metrics.registry.metrics();
   });
+  await opts.routes?.(app);
   await app.listen({ host: opts.host, port: opts.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;

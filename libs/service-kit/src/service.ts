@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import type { Static, TObject, TProperties } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
 import { connectBus, type Bus } from './bus.js';
 import { ConfigError, readConfig, serviceConfigSchema, type CommonConfig } from './config.js';
 import { createLogger, RateLimitedLog, type Logger } from './logger.js';
@@ -25,6 +26,14 @@ export interface ServiceDefinition<P extends TProperties> {
   config: TObject<P>;
   defaultOpsPort: number;
   start(ctx: ServiceContext<Static<TObject<P>>>): Promise<void>;
+  /**
+   * Extra HTTP routes on the ops server (the api serves its endpoints there). They are
+   * registered before NATS connects, so handlers must cope with `start` not having run yet.
+   */
+  routes?: (
+    app: FastifyInstance,
+    ctx: Pick<ServiceContext<Static<TObject<P>>>, 'config' | 'log' | 'metrics'>,
+  ) => Promise<void> | void;
 }
 
 /**
@@ -55,7 +64,14 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
   checks.push({ name: 'nats', ok: () => conn.bus?.connected ?? false });
   checks.push({ name: 'started', ok: () => started });
 
-  const ops = await startOpsServer({ host: config.OPS_HOST, port: config.OPS_PORT, log, metrics, checks });
+  const ops = await startOpsServer({
+    host: config.OPS_HOST,
+    port: config.OPS_PORT,
+    log,
+    metrics,
+    checks,
+    routes: def.routes && ((app) => def.routes?.(app, { config, log, metrics })),
+  });
   log.info({ opsPort: ops.port }, 'ops server listening');
 
   closeWithGrace(
