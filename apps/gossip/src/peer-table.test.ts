@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { PeerTable, addrKey } from './peer-table.js';
+
+const self = { host: '127.0.0.1', port: 8999 };
+const table = (cap = 10, expiryMs = 60_000) =>
+  new PeerTable({ cap, expiryMs, isSelf: (a) => addrKey(a) === addrKey(self) });
+const addr = (port: number) => ({ host: '127.0.0.1', port });
+
+describe('PeerTable', () => {
+  it('adds, then refreshes by host:port', () => {
+    const t = table();
+    expect(t.upsert(addr(1), 'one', 'id1', 100).status).toBe('added');
+    const r = t.upsert(addr(1), 'renamed', 'id2', 200);
+    expect(r.status).toBe('refreshed');
+    expect(t.size).toBe(1);
+    expect(t.get(addr(1))).toMatchObject({ name: 'renamed', id: 'id2', firstSeen: 100, lastSeen: 200 });
+  });
+
+  it('never adds our own address', () => {
+    const t = table();
+    expect(t.upsert(self, 'me', 'x', 0).status).toBe('self');
+    t.addBootstrap(self, 0);
+    expect(t.size).toBe(0);
+  });
+
+  it('expires silent peers but never bootstrap peers', () => {
+    const t = table(10, 1000);
+    t.addBootstrap(addr(50), 0);
+    t.upsert(addr(1), 'a', null, 0);
+    t.upsert(addr(2), 'b', null, 500);
+    t.upsert(addr(1), 'a', null, 900); // refreshed: now younger than 2
+    expect(t.expire(1499).map((p) => p.port)).toEqual([]);
+    expect(t.expire(1500).map((p) => p.port)).toEqual([2]);
+    expect(t.expire(10_000).map((p) => p.port)).toEqual([1]);
+    expect(t.list().map((p) => p.port)).toEqual([50]);
+  });
+
+  it('evicts the stalest learned peer when full', () => {
+    const t = table(3);
+    t.addBootstrap(addr(50), 0);
+    t.upsert(addr(1), 'a', null, 10);
+    t.upsert(addr(2), 'b', null, 20);
+    t.upsert(addr(1), 'a', null, 30);
+    const r = t.upsert(addr(3), 'c', null, 40);
+    expect(r.status).toBe('added');
+    expect(r.status === 'added' && r.evicted?.port).toBe(2);
+    expect(t.size).toBe(3);
+    expect(t.has(addr(50))).toBe(true);
+  });
+
+  it('refuses a new peer when only bootstrap peers fill it', () => {
+    const t = table(1);
+    t.addBootstrap(addr(50), 0);
+    expect(t.upsert(addr(1), 'a', null, 0).status).toBe('full');
+  });
+
+  it('picks distinct random peers, never excluded ones', () => {
+    const t = table(100);
+    for (let p = 1; p <= 20; p++) t.upsert(addr(p), '', null, p);
+    t.addBootstrap(addr(99), 0);
+    for (let round = 0; round < 50; round++) {
+      const picked = t.pick(3, [addr(1), addr(2)], Math.random);
+      expect(picked).toHaveLength(3);
+      expect(new Set(picked.map((p) => p.port)).size).toBe(3);
+      expect(picked.some((p) => p.port === 1 || p.port === 2)).toBe(false);
+    }
+    expect(t.pick(3, [], Math.random, 'bootstrap').map((p) => p.port)).toEqual([99]);
+    expect(t.pick(100, [], Math.random, 'learned')).toHaveLength(20);
+    expect(t.pick(5, [addr(1)], () => 0.999, 'any')).toHaveLength(5);
+  });
+});
