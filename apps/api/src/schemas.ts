@@ -1,0 +1,77 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { BlockSchema, MAX_HEIGHT } from '@chainsync/protocol';
+import { MAX_LATEST_BLOCKS } from './limits.js';
+
+/**
+ * JSON schemas of every api route. fastify validates requests against them (bad input → 400
+ * with the reason) and serializes replies with them (nothing unlisted leaks out).
+ */
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const TipSchema = Type.Object({ height: Type.Integer(), hash: Nullable(Type.String()) });
+
+export const ErrorSchema = Type.Object({
+  error: Type.String(),
+  message: Type.String(),
+});
+
+const ServiceHealthSchema = Type.Object({
+  name: Type.String(),
+  url: Type.String(),
+  ready: Type.Boolean(),
+  status: Nullable(Type.Integer()),
+  failing: Type.Array(Type.String()),
+  error: Nullable(Type.String()),
+  checkedAt: Nullable(Type.Number()),
+});
+
+export const StatusSchema = Type.Object({
+  name: Type.String(),
+  height: Type.Integer(),
+  tipHash: Nullable(Type.String()),
+  target: Nullable(TipSchema),
+  phase: Type.String(),
+  peers: Type.Integer(),
+  sources: Type.Integer(),
+  blocksPerSecond: Type.Number(),
+  etaSeconds: Nullable(Type.Number()),
+  roundsCompleted: Type.Integer(),
+  lastRoundAt: Nullable(Type.Number()),
+  services: Type.Array(ServiceHealthSchema),
+  errors: Type.Array(Type.String()),
+  time: Type.Number(),
+});
+
+const PeerRowSchema = Type.Object({
+  host: Type.String(),
+  port: Type.Integer(),
+  name: Type.String(),
+  lastSeen: Type.Number(),
+  firstSeen: Type.Number(),
+  bootstrap: Type.Boolean(),
+  lastSeenAgeSeconds: Type.Number(),
+  score: Nullable(Type.Number()),
+  inFlight: Type.Integer(),
+  received: Type.Integer(),
+  banned: Type.Boolean(),
+});
+
+export const PeersSchema = Type.Object({
+  self: Nullable(Type.Object({ host: Type.String(), port: Type.Integer(), name: Type.String() })),
+  peers: Type.Array(PeerRowSchema),
+});
+
+export const HeightParams = Type.Object({
+  height: Type.Integer({ minimum: 0, maximum: MAX_HEIGHT }),
+});
+
+export const LatestQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: MAX_LATEST_BLOCKS, default: 10 }),
+});
+
+export const LatestSchema = Type.Object({ tip: TipSchema, blocks: Type.Array(BlockSchema) });
+
+export const HistorySchema = Type.Object({
+  samples: Type.Array(Type.Object({ t: Type.Number(), height: Type.Integer() })),
+});
+
+export { BlockSchema };
