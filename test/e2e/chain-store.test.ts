@@ -1,0 +1,207 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockHash, type Block, type NetOut, type Tip } from '@chainsync/protocol';
+import { connectBus, createLogger, Metrics, type Bus } from '@chainsync/service-kit';
+import {
+  freePort,
+  startApp,
+  startNatsServer,
+  waitFor,
+  waitReady,
+  type NatsServerHandle,
+  type ServiceProcess,
+} from '@chainsync/testing';
+import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
+
+/** chain-store as a real process on a real nats-server: the store.* contract, GET_BLOCK, reorgs. */
+
+let nats: NatsServerHandle;
+let app: ServiceProcess;
+let bus: Bus;
+let dataDir: string;
+let opsPort: number;
+const prefix = `cs${process.pid}`;
+const committed: Tip[] = [];
+const netOut: NetOut[] = [];
+
+const main = syntheticChain(300);
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  dataDir = mkdtempSync(join(tmpdir(), 'chain-store-e2e-'));
+  opsPort = await freePort();
+  app = startApp('chain-store', {
+    NATS_URL: nats.url,
+    NODE_PREFIX: prefix,
+    DATA_DIR: dataDir,
+    OPS_PORT: String(opsPort),
+    LOG_LEVEL: 'warn',
+  });
+  await waitReady(opsPort);
+  bus = await connectBus({
+    url: nats.url,
+    prefix,
+    name: 'e2e',
+    log: createLogger('e2e', 'e2e', 'silent'),
+    metrics: new Metrics('e2e', 'e2e'),
+  });
+  bus.on('store.committed', (tip) => committed.push(tip));
+  bus.on('net.out', (out) => netOut.push(out));
+  await bus.flush();
+});
+
+afterAll(async () => {
+  await bus?.drain().catch(() => undefined);
+  await app?.kill();
+  await nats?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A chain read in one store.range is one chain: every block hashes onto the one before. */
+function linked(blocks: Block[]): boolean {
+  let prev: string | null = null;
+  for (const [i, b] of blocks.entries()) {
+    if (b.height !== i || blockHash(b, prev) !== b.hash) return false;
+    prev = b.hash;
+  }
+  return true;
+}
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').pop());
+  return sum;
+}
+
+describe('chain-store service', () => {
+  it('appends linked batches, publishes store.committed, and serves tip/get/range', async () => {
+    expect((await bus.call('store.tip', {})).tip).toEqual({ height: -1, hash: null });
+    const r1 = await bus.call('store.append', { expectPrevHash: null, blocks: main.slice(0, 100) });
+    expect(r1.tip).toEqual({ height: 99, hash: main[99]!.hash });
+    await bus.call('store.append', { expectPrevHash: main[99]!.hash, blocks: main.slice(100, 300) });
+    expect((await bus.call('store.tip', {})).tip).toEqual({ height: 299, hash: main[299]!.hash });
+    expect((await bus.call('store.get', { height: 42 })).block).toEqual(main[42]);
+    expect((await bus.call('store.get', { height: 300 })).block).toBeNull();
+    expect((await bus.call('store.range', { from: 250, count: 100 })).blocks).toEqual(main.slice(250));
+    await waitFor(() => committed.length >= 2, { what: 'store.committed events' });
+    expect(committed.slice(-2)).toEqual([
+      { height: 99, hash: main[99]!.hash },
+      { height: 299, hash: main[299]!.hash },
+    ]);
+    expect(await metric('chainsync_chain_store_height')).toBe(299);
+    expect(await metric('chainsync_chain_store_blocks_appended_total')).toBe(300);
+  });
+
+  it('refuses an append that does not link and leaves the chain unchanged', async () => {
+    const r = await bus.request('store.append', {
+      expectPrevHash: main[10]!.hash,
+      blocks: syntheticChain(5, { from: 300, prevHash: main[10]!.hash }),
+    });
+    expect(r).toMatchObject({ ok: false, code: 'not_linked' });
+    const branch = syntheticChain(3, { from: 300, prevHash: main[299]!.hash });
+    const gap = await bus.request('store.append', {
+      expectPrevHash: main[299]!.hash,
+      blocks: [branch[0]!, branch[2]!],
+    });
+    expect(gap).toMatchObject({ ok: false, code: 'not_contiguous' });
+    expect((await bus.call('store.tip', {})).tip).toEqual({ height: 299, hash: main[299]!.hash });
+    expect((await bus.call('store.get', { height: 300 })).block).toBeNull();
+    expect(await metric('chainsync_chain_store_writes_refused_total')).toBe(2);
+  });
+
+  it('answers a malformed payload with an error reason and keeps serving', async () => {
+    const raw = async (subject: string, body: string) =>
+      JSON.parse(new TextDecoder().decode((await bus.nc.request(`${prefix}.${subject}`, body)).data));
+    expect(await raw('store.append', 'not json')).toMatchObject({ ok: false, code: 'bad_json' });
+    expect(await raw('store.append', '{"expectPrevHash":null,"blocks":"x"}')).toMatchObject({
+      ok: false,
+      code: 'bad_request',
+    });
+    expect(await raw('store.range', '{"from":-5,"count":1}')).toMatchObject({
+      ok: false,
+      code: 'bad_request',
+    });
+    bus.nc.publish(`${prefix}.net.in.GET_BLOCK`, '{"items":[{"from":"x","msg":{}}]}');
+    bus.nc.publish(`${prefix}.net.in.GET_BLOCK`, '][');
+    await waitFor(async () => (await metric('chainsync_chain_store_bad_payloads_total')) === 1, {
+      what: 'bad payload counted',
+    });
+    expect((await bus.call('store.tip', {})).tip.height).toBe(299);
+  });
+
+  it('serves GET_BLOCK batches from net.in with one batched net.out reply', async () => {
+    netOut.length = 0;
+    const from = (port: number) => ({ host: '127.0.0.1', port });
+    bus.publishNetIn('GET_BLOCK', {
+      items: [
+        { from: from(40001), msg: { type: 'GET_BLOCK', height: 0 } },
+        { from: from(40002), msg: { type: 'GET_BLOCK', height: 299 } },
+        { from: from(40001), msg: { type: 'GET_BLOCK', height: 300 } },
+      ],
+    });
+    await waitFor(() => netOut.length > 0, { what: 'net.out reply' });
+    expect(netOut).toHaveLength(1);
+    const items = netOut[0]!.items;
+    expect(items.map((i) => i.to.port)).toEqual([40001, 40002, 40001]);
+    expect(items[0]!.msg).toEqual({ type: 'GET_BLOCK_REPLY', ...main[0] });
+    expect(items[1]!.msg).toEqual({ type: 'GET_BLOCK_REPLY', ...main[299] });
+    expect(items[2]!.msg).toMatchObject({
+      type: 'GET_BLOCK_REPLY',
+      height: null,
+      hash: null,
+      messages: null,
+    });
+  });
+
+  it('reorgs onto a longer staged branch atomically: a reader never sees a mixed chain', async () => {
+    // Branch from 150: replaces 150 blocks with 250 (heights 150..399); the whole chain fits one range.
+    const branch = syntheticChain(250, { from: 150, prevHash: main[149]!.hash, tag: 'branch' });
+    const newChain = [...main.slice(0, 150), ...branch];
+    await bus.call('store.stage', { blocks: branch.slice(0, 100) });
+    await bus.call('store.stage', { blocks: branch.slice(100) });
+
+    let stop = false;
+    let oldSeen = 0;
+    let newSeen = 0;
+    const mixed: string[] = [];
+    const reader = (async () => {
+      while (!stop || newSeen === 0) {
+        const { blocks } = await bus.call('store.range', { from: 0, count: 500 });
+        if (!linked(blocks)) mixed.push(`unlinked chain of ${blocks.length}`);
+        else if (blocks.length === 300 && blocks[299]!.hash === main[299]!.hash) oldSeen++;
+        else if (blocks.length === 400 && blocks[399]!.hash === branch[249]!.hash) newSeen++;
+        else mixed.push(`unexpected chain of ${blocks.length}`);
+      }
+    })();
+    await waitFor(() => oldSeen > 3, { what: 'reader running on the old chain' });
+    const committedBefore = committed.length;
+    const r = await bus.call('store.reorg', { fromHeight: 150, tipHash: branch[249]!.hash });
+    expect(r).toMatchObject({ tip: { height: 399, hash: branch[249]!.hash }, replaced: 150 });
+    await waitFor(() => newSeen > 3, { what: 'reader on the new chain' });
+    stop = true;
+    await reader;
+    expect(mixed).toEqual([]);
+    expect(oldSeen).toBeGreaterThan(0);
+    expect((await bus.call('store.range', { from: 0, count: 500 })).blocks).toEqual(newChain);
+    await waitFor(() => committed.length > committedBefore, { what: 'store.committed after reorg' });
+    expect(committed.at(-1)).toEqual({ height: 399, hash: branch[249]!.hash });
+    expect((await bus.call('store.stage.clear', {})).cleared).toBe(0);
+    expect(await metric('chainsync_chain_store_reorgs_total')).toBe(1);
+  });
+
+  it('refuses a reorg that would not make the chain taller, writing nothing', async () => {
+    const tip = (await bus.call('store.tip', {})).tip;
+    const short = syntheticChain(10, {
+      from: 380,
+      prevHash: (await bus.call('store.get', { height: 379 })).block!.hash,
+    });
+    await bus.call('store.stage', { blocks: short });
+    const r = await bus.request('store.reorg', { fromHeight: 380, tipHash: short[9]!.hash });
+    expect(r).toMatchObject({ ok: false, code: 'not_taller' });
+    expect((await bus.call('store.tip', {})).tip).toEqual(tip);
+    expect((await bus.call('store.stage.clear', {})).cleared).toBe(10);
+  });
+});
