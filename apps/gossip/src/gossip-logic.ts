@@ -40,8 +40,7 @@ export type GossipOutcome =
   | { kind: 'accepted'; peer: UpsertResult; reply: Outgoing; forwards: Outgoing[] };
 
 export type GossipReplyOutcome =
-  | { kind: 'dropped'; reason: GossipDropReason }
-  | { kind: 'accepted'; peer: UpsertResult };
+  { kind: 'dropped'; reason: GossipDropReason } | { kind: 'accepted'; peer: UpsertResult };
 
 export function gossipMessage(self: SelfInfo, id: string): Gossip {
   return { type: 'GOSSIP', host: self.host, port: self.port, id, name: self.name };

@@ -60,3 +60,8 @@ export const GOSSIP_PER_ORIGIN_BURST = 10;
 export const PEER_SWEEP_MAX_INTERVAL_MS = 1_000;
 /** consensus.run request timeout for a CONSENSUS datagram (fire and forget; errors counted). */
 export const CONSENSUS_RUN_TIMEOUT_MS = 2_000;
+
+// ---- Logs ----
+/** Peer joined/expired lines per 10 s: every real event is logged; a fake-peer flood is summarised. */
+export const PEER_LOG_LINES_PER_WINDOW = 50;
+export const PEER_LOG_WINDOW_MS = 10_000;

@@ -1,1 +1,79 @@
-export {};
+import { randomUUID } from 'node:crypto';
+import { QueueGroups } from '@chainsync/protocol';
+import { runService } from '@chainsync/service-kit';
+import { GossipConfig, localAddresses, parsePeers } from './config.js';
+import { gossipMetrics } from './gossip-metrics.js';
+import { GossipNode } from './gossip-node.js';
+import { CONSENSUS_RUN_TIMEOUT_MS, PEER_SWEEP_MAX_INTERVAL_MS } from './limits.js';
+import { openUdp } from './udp.js';
+
+/**
+ * gossip — the node's only door to the network: the UDP socket, hostile bytes in → checked
+ * messages on `net.in.<TYPE>`, `net.out` → datagrams, and the peer table (`peers.list`).
+ */
+await runService({
+  name: 'gossip',
+  config: GossipConfig,
+  defaultOpsPort: 9101,
+  async start({ config, log, warnings, bus, metrics, onClose }) {
+    const bootstrap = parsePeers(config.PEERS);
+    const local = localAddresses();
+    if (config.UDP_HOST !== '0.0.0.0') local.all.add(config.UDP_HOST);
+    const m = gossipMetrics(metrics);
+
+    // Datagrams arriving before the node exists (the port must be bound to know our address) are dropped.
+    const ref: { node?: GossipNode } = {};
+    const udp = await openUdp({
+      host: config.UDP_HOST,
+      port: config.UDP_PORT,
+      onMessage: (data, from) => ref.node?.onDatagram(data, from),
+      onSocketError: (err) => warnings.warn('socket_error', { err: err.message }, 'UDP socket error'),
+    });
+    const self = {
+      host: config.ADVERTISE_HOST || local.firstExternal || '127.0.0.1',
+      port: udp.port,
+      name: config.NODE_NAME,
+    };
+    const gossip = (ref.node = new GossipNode(
+      {
+        self,
+        bootstrap,
+        localHosts: local.all,
+        maxPeers: config.MAX_PEERS,
+        peerExpiryMs: config.PEER_EXPIRY_MS,
+        peerReply: { perS: config.PEER_REPLY_BYTES_PER_S, burst: config.PEER_REPLY_BURST_BYTES },
+        unknownReply: { perS: config.UNKNOWN_REPLY_BYTES_PER_S, burst: config.UNKNOWN_REPLY_BURST_BYTES },
+      },
+      {
+        sendUdp: udp.send,
+        publishNetIn: (type, items) => bus.publishNetIn(type, { items }),
+        runConsensus: () => bus.call('consensus.run', {}, CONSENSUS_RUN_TIMEOUT_MS),
+        newId: randomUUID,
+        now: Date.now,
+        rng: Math.random,
+        schedule: (fn, ms) => setTimeout(fn, ms),
+        cancel: (h) => clearTimeout(h as NodeJS.Timeout),
+      },
+      m,
+      log,
+      warnings,
+    ));
+    log.info({ udp: `${config.UDP_HOST}:${udp.port}`, self, bootstrap }, 'UDP socket bound');
+
+    bus.on('net.out', (payload) => gossip.onNetOut(payload));
+    bus.serve('peers.list', () => gossip.peersList(), { queue: QueueGroups.gossip });
+
+    gossip.join();
+    const regossip = setInterval(() => gossip.regossip(), config.GOSSIP_INTERVAL_MS);
+    const sweep = setInterval(
+      () => gossip.sweep(),
+      Math.min(PEER_SWEEP_MAX_INTERVAL_MS, Math.max(10, Math.floor(config.PEER_EXPIRY_MS / 4))),
+    );
+    onClose(async () => {
+      clearInterval(regossip);
+      clearInterval(sweep);
+      gossip.close();
+      await udp.close();
+    });
+  },
+});
