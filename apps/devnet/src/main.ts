@@ -1,1 +1,92 @@
-export {};
+import { parseArgs } from 'node:util';
+import { createLogger } from '@chainsync/service-kit';
+import { readChainFile } from './chain-file.js';
+import { UsageError, intArg, required, runCli, secondsArg } from './cli-args.js';
+import { DEFAULT_DEVNET_BLOCKS, DEFAULT_DEVNET_DIFFICULTY, startDevnet } from './devnet.js';
+import { parseFaults } from './faults.js';
+import { parseHostPorts } from './addresses.js';
+import { MAX_CHAIN_BLOCKS, MAX_DEVNET_DIFFICULTY, MAX_DEVNET_PEERS, MIN_TIMER_MS } from './limits.js';
+
+const USAGE = `usage: npm run devnet -- --peers K --base-port P [options]
+
+Starts K protocol peers on ports P..P+K-1 that gossip with each other and the bootstrap peers.
+  --host ADDR              address to bind and advertise (default 127.0.0.1)
+  --blocks N               generate an N-block chain at start (default ${DEFAULT_DEVNET_BLOCKS})
+  --chain FILE             serve this chain file instead (JSON lines, see \`npm run chain\`)
+  --seed S                 seed of the generated chain (default devnet)
+  --difficulty D           devnet difficulty: trailing hex zeros (default ${DEFAULT_DEVNET_DIFFICULTY})
+  --mine-interval SECONDS  mine a block every SECONDS, the peers taking turns, and ANNOUNCE it
+  --bootstrap HOST:PORT,…  well-known peers outside the devnet (e.g. a node to sync)
+  --faults "PORT:MODE,…"   per-peer faults; PORT may be * (every peer). Modes:
+                           drop=0.3 delay=50ms lie corrupt=0.2 silent fork=H
+  --gossip-interval SECONDS  re-gossip period (default 30)
+  --peer-expiry SECONDS      forget peers silent this long (default 60)
+  --help                   this text
+Env: LOG_LEVEL (default info). Stops cleanly on SIGINT / SIGTERM.`;
+
+await runCli(USAGE, async () => {
+  const { values } = parseArgs({
+    options: {
+      peers: { type: 'string' },
+      'base-port': { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      blocks: { type: 'string' },
+      chain: { type: 'string' },
+      seed: { type: 'string' },
+      difficulty: { type: 'string' },
+      'mine-interval': { type: 'string' },
+      bootstrap: { type: 'string' },
+      faults: { type: 'string' },
+      'gossip-interval': { type: 'string' },
+      'peer-expiry': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const peers = required('peers', intArg('peers', values.peers, 1, MAX_DEVNET_PEERS));
+  const basePort = required('base-port', intArg('base-port', values['base-port'], 1, 65535));
+  if (values.blocks !== undefined && values.chain !== undefined)
+    throw new UsageError('give --blocks or --chain, not both');
+  const difficulty =
+    intArg('difficulty', values.difficulty, 0, MAX_DEVNET_DIFFICULTY) ?? DEFAULT_DEVNET_DIFFICULTY;
+  const blocks = intArg('blocks', values.blocks, 1, MAX_CHAIN_BLOCKS);
+  const faults = parseFaults(values.faults ?? '');
+  const bootstrap = parseHostPorts(values.bootstrap ?? '');
+  const mineIntervalMs = secondsArg('mine-interval', values['mine-interval'], MIN_TIMER_MS);
+  const gossipIntervalMs = secondsArg('gossip-interval', values['gossip-interval'], MIN_TIMER_MS);
+  const peerExpiryMs = secondsArg('peer-expiry', values['peer-expiry'], MIN_TIMER_MS);
+
+  const log = createLogger('devnet', 'devnet', (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info');
+  const chain = values.chain === undefined ? undefined : await readChainFile(values.chain, { difficulty });
+  const devnet = await startDevnet({
+    peers,
+    basePort,
+    host: values.host,
+    chain,
+    blocks,
+    seed: values.seed,
+    difficulty,
+    mineIntervalMs,
+    bootstrap,
+    faults,
+    gossipIntervalMs,
+    peerExpiryMs,
+    log,
+  });
+  log.info({ peers, basePort, difficulty, height: devnet.chain.length }, 'devnet up');
+
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'devnet stopping');
+      devnet.stop().then(resolve, resolve);
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  log.info('devnet stopped');
+  return 0;
+});

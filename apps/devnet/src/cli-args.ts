@@ -1,0 +1,52 @@
+/** Small helpers for the two CLIs: typed numbers from parseArgs strings, and a usage error with exit code 2. */
+
+export class UsageError extends Error {
+  readonly code = 'usage';
+}
+
+export function intArg(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer in ${min}..${max} (got "${value}")`);
+  }
+  return n;
+}
+
+/** Seconds (fractions allowed) as milliseconds. */
+export function secondsArg(name: string, value: string | undefined, minMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value) * 1000;
+  if (value.trim() === '' || !Number.isFinite(ms) || ms < minMs) {
+    throw new UsageError(`--${name} must be a number of seconds ≥ ${minMs / 1000} (got "${value}")`);
+  }
+  return ms;
+}
+
+export function required<T>(name: string, value: T | undefined): T {
+  if (value === undefined) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** Runs a CLI body: usage errors print the message and usage and exit 2; other errors exit 1. */
+export async function runCli(usage: string, body: () => Promise<number | void>): Promise<void> {
+  try {
+    const code = await body();
+    if (typeof code === 'number') process.exitCode = code;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const isUsage =
+      e.code === 'usage' ||
+      e.code === 'bad_fault' ||
+      e.code === 'bad_address' ||
+      (e.code ?? '').startsWith('ERR_PARSE_ARGS');
+    console.error(`error: ${e.message}`);
+    if (isUsage) console.error(usage);
+    process.exitCode = isUsage ? 2 : 1;
+  }
+}

@@ -1,0 +1,191 @@
+import { GOSSIP_INTERVAL_MS, PEER_EXPIRY_MS, type Block, type PeerAddr } from '@chainsync/protocol';
+import { createLogger, type Logger } from '@chainsync/service-kit';
+import { parseHostPorts, resolveAll } from './addresses.js';
+import { describeFaults, faultsFor, parseFaults, type FaultSet, type FaultSpec } from './faults.js';
+import { DEFAULT_SEED, generateChain } from './generate.js';
+import { MAX_DEVNET_DIFFICULTY, MAX_DEVNET_PEERS, MIN_TIMER_MS } from './limits.js';
+import { MinerPool } from './miner-pool.js';
+import { DevnetPeer } from './peer.js';
+import { ServedChain } from './served-chain.js';
+
+/** Low enough that a devnet mines in a blink, high enough that a random hash rarely passes. */
+export const DEFAULT_DEVNET_DIFFICULTY = 3;
+export const DEFAULT_DEVNET_BLOCKS = 200;
+
+export interface DevnetOptions {
+  peers: number;
+  basePort: number;
+  host?: string;
+  /** The chain every peer starts with; else `blocks` blocks are generated from `seed`. */
+  chain?: readonly Block[];
+  blocks?: number;
+  seed?: string;
+  difficulty?: number;
+  /** The devnet mines a block every this many ms, the peers taking turns. */
+  mineIntervalMs?: number;
+  /** Well-known peers outside the devnet (e.g. a node under test): `HOST:PORT,...` or addresses. */
+  bootstrap?: string | PeerAddr[];
+  /** `PORT:MODE,...` (see faults.ts) or parsed specs. */
+  faults?: string | FaultSpec[];
+  gossipIntervalMs?: number;
+  peerExpiryMs?: number;
+  /** Peers are named `<name>-<index>`. Default `devnet`. */
+  name?: string;
+  /** Default: JSON logs at LOG_LEVEL, else `warn` (tests start many devnets). */
+  log?: Logger;
+}
+
+export interface Devnet {
+  peers: DevnetPeer[];
+  difficulty: number;
+  /** The chain the devnet started from (peers with a fork fault serve their fork instead). */
+  chain: readonly Block[];
+  stop(): Promise<void>;
+}
+
+function invalid(message: string): Error {
+  return Object.assign(new Error(message), { code: 'bad_devnet_options' });
+}
+
+function checkOptions(o: DevnetOptions, difficulty: number): void {
+  if (!Number.isInteger(o.peers) || o.peers < 1 || o.peers > MAX_DEVNET_PEERS) {
+    throw invalid(`peers must be an integer in 1..${MAX_DEVNET_PEERS}`);
+  }
+  if (!Number.isInteger(o.basePort) || o.basePort < 1 || o.basePort + o.peers - 1 > 65535) {
+    throw invalid('base port must leave room for every peer below 65536');
+  }
+  if (!Number.isInteger(difficulty) || difficulty < 0 || difficulty > MAX_DEVNET_DIFFICULTY) {
+    throw invalid(`difficulty must be an integer in 0..${MAX_DEVNET_DIFFICULTY}`);
+  }
+  for (const [key, v] of Object.entries({
+    mineIntervalMs: o.mineIntervalMs,
+    gossipIntervalMs: o.gossipIntervalMs,
+    peerExpiryMs: o.peerExpiryMs,
+  })) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= MIN_TIMER_MS))
+      throw invalid(`${key} must be ≥ ${MIN_TIMER_MS}`);
+  }
+}
+
+/** Each peer's faults, after checking that every targeted port is one of the devnet's. */
+function peerFaults(specs: readonly FaultSpec[], ports: number[], chainLength: number): FaultSet[] {
+  for (const s of specs) {
+    if (s.target !== 'all' && !ports.includes(s.target)) {
+      throw invalid(
+        `fault for port ${s.target}, which is not a devnet peer (${ports[0]}..${ports[ports.length - 1]})`,
+      );
+    }
+    if (s.faults.forkAt !== undefined && s.faults.forkAt >= chainLength) {
+      throw invalid(`fork=${s.faults.forkAt} must be below the chain length (${chainLength})`);
+    }
+  }
+  return ports.map((port) => faultsFor(specs, port));
+}
+
+/**
+ * Starts `peers` devnet peers on basePort… in this process. Peer 0 is the devnet's hub: every
+ * other peer knows it (and the external bootstrap peers) as well-known, so gossip spreads all
+ * of them into each other's tables within a round.
+ */
+export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
+  const difficulty = opts.difficulty ?? DEFAULT_DEVNET_DIFFICULTY;
+  checkOptions(opts, difficulty);
+  const host = opts.host ?? '127.0.0.1';
+  const name = opts.name ?? 'devnet';
+  const log =
+    opts.log ?? createLogger('devnet', name, (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn');
+  const ports = Array.from({ length: opts.peers }, (_, i) => opts.basePort + i);
+  const specs = typeof opts.faults === 'string' ? parseFaults(opts.faults) : (opts.faults ?? []);
+  const external = await resolveAll(
+    typeof opts.bootstrap === 'string' ? parseHostPorts(opts.bootstrap) : (opts.bootstrap ?? []),
+  );
+
+  const pool = new MinerPool();
+  const peers: DevnetPeer[] = [];
+  let mineTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let base: readonly Block[] = [];
+  const stop = async () => {
+    stopping = true;
+    clearInterval(mineTimer);
+    await Promise.all(peers.map((p) => p.stop()));
+    await pool.close();
+  };
+  try {
+    base =
+      opts.chain ??
+      (await generateChain({
+        blocks: opts.blocks ?? DEFAULT_DEVNET_BLOCKS,
+        difficulty,
+        seed: opts.seed,
+        pool,
+      }));
+    const faults = peerFaults(specs, ports, base.length);
+    const served = ServedChain.of(base);
+    const forks = new Map<number, ServedChain>();
+    for (const f of faults) {
+      if (f.forkAt === undefined || forks.has(f.forkAt)) continue;
+      const seed = opts.seed ?? DEFAULT_SEED;
+      const fork = await generateChain({
+        blocks: base.length,
+        difficulty,
+        seed,
+        base,
+        forkAt: f.forkAt,
+        pool,
+      });
+      forks.set(f.forkAt, served.rebase(fork));
+    }
+
+    const hub = { host, port: ports[0]! };
+    for (const [i, port] of ports.entries()) {
+      const f = faults[i]!;
+      const chain = f.forkAt === undefined ? served : forks.get(f.forkAt)!;
+      const peer = await DevnetPeer.start({
+        host,
+        port,
+        name: `${name}-${i}`,
+        chain,
+        difficulty,
+        bootstrap: i === 0 ? external : [hub, ...external],
+        faults: f,
+        gossipIntervalMs: opts.gossipIntervalMs ?? GOSSIP_INTERVAL_MS,
+        peerExpiryMs: opts.peerExpiryMs ?? PEER_EXPIRY_MS,
+        log,
+        pool,
+      });
+      peers.push(peer);
+      const tip = chain.tip;
+      log.info(
+        {
+          peer: `${host}:${port}`,
+          name: peer.name,
+          height: chain.length,
+          tip: tip.hash,
+          faults: describeFaults(f),
+        },
+        `devnet peer ${peer.name} on ${host}:${port}: ${chain.length} blocks, tip ${tip.hash.slice(0, 12)}…, faults ${describeFaults(f)}`,
+      );
+    }
+
+    if (opts.mineIntervalMs !== undefined) {
+      let turn = 0;
+      let mining = false;
+      mineTimer = setInterval(() => {
+        if (mining) return;
+        mining = true;
+        const miner = peers[turn++ % peers.length]!;
+        miner
+          .mineOne()
+          .catch((err: unknown) => {
+            if (!stopping) log.warn({ err: String(err), peer: miner.port }, 'mining failed');
+          })
+          .finally(() => (mining = false));
+      }, opts.mineIntervalMs);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { peers, difficulty, chain: base, stop };
+}
