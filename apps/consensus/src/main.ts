@@ -1,1 +1,59 @@
-export {};
+import { Type } from '@sinclair/typebox';
+import { QueueGroups } from '@chainsync/protocol';
+import { runService } from '@chainsync/service-kit';
+import { busIo } from './bus-io.js';
+import { Consensus } from './consensus.js';
+import { CONSENSUS_INTERVAL_MS, DEFAULT_DIFFICULTY, LOOKAHEAD_BLOCKS, STATS_WINDOW_MS } from './limits.js';
+import { consensusMetrics } from './metrics.js';
+
+/**
+ * consensus — the brain: STATS rounds pick the target, a sync job fetches, validates and commits
+ * it (or switches branch), ANNOUNCE extends the tip, STATS is answered once the first round is over.
+ * The decisions live in the pure modules (round, target, scheduler, peer-scores, reorder-buffer,
+ * fork-search, sync-job); this file only wires them to the bus.
+ */
+await runService({
+  name: 'consensus',
+  config: Type.Object({
+    DIFFICULTY: Type.Integer({ minimum: 0, maximum: 64, default: DEFAULT_DIFFICULTY }),
+    STATS_WINDOW_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: STATS_WINDOW_MS }),
+    CONSENSUS_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: CONSENSUS_INTERVAL_MS }),
+    LOOKAHEAD_BLOCKS: Type.Integer({ minimum: 64, maximum: 65_536, default: LOOKAHEAD_BLOCKS }),
+  }),
+  defaultOpsPort: 9102,
+  async start({ config, log, warnings, bus, metrics, onClose }) {
+    const m = consensusMetrics(metrics);
+    const consensus = new Consensus(
+      busIo(bus, m, config.DIFFICULTY),
+      {
+        difficulty: config.DIFFICULTY,
+        statsWindowMs: config.STATS_WINDOW_MS,
+        intervalMs: config.CONSENSUS_INTERVAL_MS,
+        lookahead: config.LOOKAHEAD_BLOCKS,
+      },
+      log,
+      warnings,
+      m,
+    );
+
+    bus.onNetIn('STATS_REPLY', (p) => consensus.onStatsReplies(p.items));
+    bus.onNetIn('GET_BLOCK_REPLY', (p) => consensus.onBlockReplies(p.items));
+    bus.onNetIn('ANNOUNCE', (p) => consensus.onAnnounces(p.items));
+    bus.onNetIn('STATS', (p) => consensus.onStats(p.items));
+    bus.on('store.committed', (tip) => consensus.onCommitted(tip));
+    const opts = { queue: QueueGroups.consensus };
+    bus.serve('consensus.run', () => ({ ok: true, started: consensus.requestRound('run') }), opts);
+    bus.serve('consensus.status', () => ({ ok: true, status: consensus.status() }), opts);
+    onClose(() => consensus.stop());
+
+    log.info(
+      {
+        difficulty: config.DIFFICULTY,
+        statsWindowMs: config.STATS_WINDOW_MS,
+        intervalMs: config.CONSENSUS_INTERVAL_MS,
+      },
+      'consensus configured',
+    );
+    await consensus.start();
+  },
+});
