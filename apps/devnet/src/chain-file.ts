@@ -111,9 +111,12 @@ async function* checkedBlocks(path: string, difficulty: number): AsyncGenerator<
     const height = line.index;
     if ('problem' in line) return yield { ok: false, height, reason: line.problem };
     const verdict = validateBlock(line.value, prev, difficulty);
+    // A well-typed block on the wrong line (a gap, a duplicate) is reported as such, not as a bad hash.
+    const wellTyped = verdict.ok || verdict.reason !== 'wrong_types';
+    if (wellTyped && (line.value as Block).height !== height)
+      return yield { ok: false, height, reason: 'wrong_height' };
     if (!verdict.ok) return yield { ok: false, height, reason: verdict.reason };
     const block = toBlock(line.value as Block);
-    if (block.height !== height) return yield { ok: false, height, reason: 'wrong_height' };
     prev = block.hash;
     count++;
     yield { ok: true, block };
