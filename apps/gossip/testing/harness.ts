@@ -1,0 +1,132 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAX_BLOCKS_PER_BATCH, type Block, type PeerAddr, type PeerInfo } from '@chainsync/protocol';
+import { Metrics, connectBus, createLogger, type Bus } from '@chainsync/service-kit';
+import {
+  freePort,
+  freeUdpPort,
+  startApp,
+  startNatsServer,
+  waitReady,
+  type NatsServerHandle,
+  type ServiceProcess,
+} from '@chainsync/testing';
+import { syntheticChain } from '../../chain-store/src/synthetic.js';
+
+/**
+ * A node reduced to what the gossip service needs to be tested from outside: a real nats-server,
+ * chain-store holding a small synthetic chain, and gossip on a free UDP port of 127.0.0.1.
+ * Shared by the gossip e2e tests and the serve benchmark.
+ */
+export interface GossipNodeHarness {
+  prefix: string;
+  /** gossip's ops port (/metrics, /readyz). */
+  opsPort: number;
+  /** Where the node's gossip listens. */
+  udp: PeerAddr;
+  chain: Block[];
+  bus: Bus;
+  gossip: ServiceProcess;
+  chainStore: ServiceProcess;
+  /** Sum of a gossip metric's samples whose labels include `labels`. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** Resident set size of the gossip process, in bytes. */
+  rssBytes(): number;
+  peers(): Promise<PeerInfo[]>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Blocks in the synthetic chain chain-store serves. */
+  blocks: number;
+  /** PEERS for gossip (127.0.0.1 addresses only). */
+  peers: string;
+  /** Extra env for gossip (short timers, caps, budgets). */
+  gossipEnv?: Record<string, string>;
+  logLevel?: string;
+}
+
+export async function startGossipNode(opts: HarnessOptions): Promise<GossipNodeHarness> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+  };
+  try {
+    const prefix = `gs${process.pid}x${Math.floor(Math.random() * 1e6)}`;
+    const nats: NatsServerHandle = await startNatsServer();
+    cleanups.push(() => nats.stop());
+    const dataDir = mkdtempSync(join(tmpdir(), 'gossip-e2e-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const common = { NATS_URL: nats.url, NODE_PREFIX: prefix, LOG_LEVEL: opts.logLevel ?? 'warn' };
+
+    const storeOps = await freePort();
+    const chainStore = startApp('chain-store', { ...common, DATA_DIR: dataDir, OPS_PORT: String(storeOps) });
+    cleanups.push(async () => void (await chainStore.kill()));
+    await waitReady(storeOps);
+
+    const bus = await connectBus({
+      url: nats.url,
+      prefix,
+      name: 'gossip-harness',
+      log: createLogger('gossip-harness', 'test', 'silent'),
+      metrics: new Metrics('gossip_harness', 'test'),
+    });
+    cleanups.push(() => bus.drain());
+    const chain = syntheticChain(opts.blocks);
+    for (let i = 0; i < chain.length; i += MAX_BLOCKS_PER_BATCH) {
+      const blocks = chain.slice(i, i + MAX_BLOCKS_PER_BATCH);
+      await bus.call('store.append', { expectPrevHash: chain[i - 1]?.hash ?? null, blocks }, 10_000);
+    }
+
+    const udpPort = await freeUdpPort();
+    const gossipOps = await freePort();
+    const gossip = startApp('gossip', {
+      ...common,
+      NODE_NAME: 'node-under-test',
+      OPS_PORT: String(gossipOps),
+      UDP_HOST: '127.0.0.1',
+      UDP_PORT: String(udpPort),
+      ADVERTISE_HOST: '127.0.0.1',
+      PEERS: opts.peers,
+      ...opts.gossipEnv,
+    });
+    cleanups.push(async () => void (await gossip.kill()));
+    await waitReady(gossipOps).catch((err) => {
+      throw new Error(`${(err as Error).message}\n${gossip.output()}`);
+    });
+
+    const metric = async (name: string, labels: Record<string, string> = {}) => {
+      const text = await (await fetch(`http://127.0.0.1:${gossipOps}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith(`chainsync_gossip_${name}`)) continue;
+        if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
+          sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return sum;
+    };
+    return {
+      opsPort: gossipOps,
+      prefix,
+      udp: { host: '127.0.0.1', port: udpPort },
+      chain,
+      bus,
+      gossip,
+      chainStore,
+      metric,
+      rssBytes: () => {
+        const status = readFileSync(`/proc/${gossip.proc.pid}/status`, 'utf8');
+        const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+        if (!kb) throw new Error('no VmRSS for the gossip process');
+        return Number(kb) * 1024;
+      },
+      peers: async () => (await bus.call('peers.list', {})).peers,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
