@@ -23,9 +23,9 @@ export type ReplyMatch = 'ok' | 'late' | 'unsolicited';
 
 export interface ExpireResult {
   timedOut: { key: string; height: number }[];
-  /** Sources that owed answers and gave none for SILENCE_MS while others did answer. */
+  /** Sources that owed answers and gave none for SILENCE_MS while some other source did answer. */
   silent: string[];
-  /** Every live source owed answers and none came for SILENCE_MS: likely our side, not theirs. */
+  /** No source answered anything for SILENCE_MS: likely our side, not theirs (nobody is scored). */
   allSilent: boolean;
 }
 
@@ -101,6 +101,8 @@ export class FetchScheduler {
   /** height → key of the source it is in flight at. */
   private readonly owner = new Map<number, string>();
   private lastCheck: number | null = null;
+  /** Last answer from any source (null before the first request). */
+  private lastAnyReply: number | null = null;
 
   /** `have(h)`: the height arrived some other way (a late answer, a probe) and need not be asked. */
   constructor(
@@ -154,8 +156,8 @@ export class FetchScheduler {
   /** Drops everything queued and in flight (a phase ended); sources and their estimates stay. */
   clearWork(): void {
     for (const s of this.sources.values()) {
-      for (const h of s.inFlight.keys()) s.late.set(h, 0);
       s.inFlight.clear();
+      s.late.clear();
       s.waitingSince = null;
     }
     this.owner.clear();
@@ -180,6 +182,7 @@ export class FetchScheduler {
         const h = this.take(s.key, n);
         if (h === null) continue;
         if (s.inFlight.size === 0 && s.waitingSince === null) s.waitingSince = now;
+        this.lastAnyReply ??= now;
         s.inFlight.set(h, now);
         s.late.delete(h);
         this.owner.set(h, s.key);
@@ -200,6 +203,7 @@ export class FetchScheduler {
     const s = this.sources.get(key);
     if (!s) return 'unsolicited';
     const sentAt = s.inFlight.get(height);
+    if (sentAt !== undefined || s.late.has(height)) this.lastAnyReply = now;
     if (sentAt !== undefined) {
       s.inFlight.delete(height);
       this.owner.delete(height);
@@ -244,8 +248,6 @@ export class FetchScheduler {
     const stalled = this.lastCheck === null ? 0 : now - this.lastCheck;
     this.lastCheck = now;
     if (stalled > STALL_TICK_MS) this.shiftDeadlines(stalled);
-    let owing = 0;
-    let silent = 0;
     for (const s of this.sources.values()) {
       if (s.dropped) continue;
       const rto = s.rto;
@@ -270,15 +272,10 @@ export class FetchScheduler {
           if (expired * 2 >= s.inFlight.size + expired) s.backoff = Math.min(MAX_RTO_BACKOFF, s.backoff * 2);
         }
       }
-      if (s.waitingSince !== null) {
-        owing++;
-        if (now - s.waitingSince >= SILENCE_MS) {
-          silent++;
-          result.silent.push(s.key);
-        }
-      }
+      if (s.waitingSince !== null && now - s.waitingSince >= SILENCE_MS) result.silent.push(s.key);
     }
-    if (silent > 0 && silent === owing) {
+    if (result.silent.length > 0 && this.lastAnyReply !== null && now - this.lastAnyReply >= SILENCE_MS) {
+      // Nobody answered anyone: more likely our side (or the whole network) than each peer's fault.
       result.allSilent = true;
       result.silent = [];
     } else {
@@ -355,6 +352,7 @@ export class FetchScheduler {
       for (const [h, sentAt] of s.inFlight) s.inFlight.set(h, sentAt + by);
       if (s.waitingSince !== null) s.waitingSince += by;
     }
+    if (this.lastAnyReply !== null) this.lastAnyReply += by;
   }
 }
 

@@ -243,7 +243,12 @@ export class SyncJob {
       this.evaluateProbes();
       return;
     }
-    if (this.phase === 'downloading' && (height < this.buffer!.base || this.buffer!.has(height))) return;
+    if (
+      this.phase === 'downloading' &&
+      (height < this.buffer!.base || height > this.top! || this.buffer!.has(height))
+    ) {
+      return;
+    }
     // It claimed a chain this tall and cannot serve a height of it.
     this.penalize(key, 'lie', { height, why: 'null_reply' });
     this.scheduler.add([height], key);
