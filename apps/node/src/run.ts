@@ -1,4 +1,47 @@
-export async function main(_args: string[]): Promise<void> {
-  process.stderr.write('chainsync run: not implemented yet\n');
-  process.exit(1);
+import { launchNode } from './launcher.js';
+import { parseRunArgs, RUN_USAGE, UsageError } from './run-options.js';
+
+/** `npm run node -- [flags]`: one whole node in the foreground until SIGINT/SIGTERM. */
+export async function main(args: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseRunArgs(args, process.env);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`chainsync run: ${err.message}\n\n${RUN_USAGE}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (parsed.help) {
+    process.stdout.write(RUN_USAGE);
+    return;
+  }
+  const opts = parsed.options;
+  let node;
+  try {
+    node = await launchNode(opts);
+  } catch (err) {
+    process.stderr.write(`chainsync run: the node did not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(
+    `chainsync run: node "${opts.name}" up — UDP ${opts.udpHost ?? '0.0.0.0'}:${opts.udpPort}, ` +
+      `NATS ${node.natsUrl} (prefix ${node.prefix}), ops ports ${JSON.stringify(node.opsPorts)}\n`,
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`chainsync run: ${signal}, stopping every service…\n`);
+    node.stop().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`chainsync run: stop failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

@@ -1,0 +1,257 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_DIFFICULTY, DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
+import { freeTcpPort, waitForTcp, waitReady } from './net-util.js';
+
+/** One whole node: what `npm run node` and `launchNode()` start. */
+export interface NodeOptions {
+  peers: string[];
+  udpPort: number;
+  advertiseHost: string;
+  udpHost?: string;
+  difficulty: number;
+  dataDir: string;
+  name: string;
+  validators: number;
+  prefix: string;
+  natsUrl?: string;
+  /** One JSON log file per service in this dir; default: inherit stdout. */
+  logDir?: string;
+  logLevel?: string;
+  /** Extra env for every service. */
+  env?: Record<string, string>;
+  /** Extra services, e.g. the api (added by start.ts). */
+  services?: ServiceSpec[];
+  consensusIntervalMs?: number;
+  statsWindowMs?: number;
+  gossipIntervalMs?: number;
+  peerExpiryMs?: number;
+}
+
+export interface ServiceSpec {
+  app: string;
+  name?: string;
+  env?: Record<string, string>;
+  opsPort?: number;
+}
+
+export interface NodeHandle {
+  natsUrl: string;
+  prefix: string;
+  /** e.g. gossip, consensus, chain-store, validator-1.. */
+  opsPorts: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_NODE_OPTIONS = {
+  udpPort: 8999,
+  advertiseHost: '',
+  difficulty: DEFAULT_DIFFICULTY,
+  dataDir: './.data/chain-store',
+  name: 'chainsync',
+  validators: 2,
+  prefix: DEFAULT_NODE_PREFIX,
+} as const;
+
+/** How long services get to become ready, and to exit after SIGTERM before SIGKILL. */
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+
+/** apps/node/{src,dist}/launcher.* → the repository root. */
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export class LaunchError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Running {
+  name: string;
+  proc: ChildProcess;
+  exited: Promise<void>;
+  stopping: boolean;
+}
+
+/** Every child of every node this process launched, so an exiting parent takes them along. */
+const allChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of allChildren) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  });
+}
+
+/**
+ * Starts one node: a private nats-server on a free port (unless `natsUrl`), then chain-store,
+ * validator ×N and gossip, then consensus and any extra services — each a child process with an
+ * explicit free OPS_PORT — and resolves once every `/readyz` answers 200. Nothing is restarted: a
+ * service that dies is reported loudly on stderr. `stop()` SIGTERMs the services, then NATS.
+ */
+export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
+  installExitHook();
+  const children: Running[] = [];
+  let nats: Running | undefined;
+  let stopped = false;
+  const opsPorts: Record<string, number> = {};
+
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    // Consensus first, so it stops asking for work while the others go.
+    const order = [...children].reverse();
+    await Promise.all(order.map((c) => terminate(c)));
+    if (nats) await terminate(nats);
+  };
+
+  try {
+    let natsUrl = opts.natsUrl;
+    if (!natsUrl) {
+      const port = await freeTcpPort();
+      nats = spawnChild(
+        'nats-server',
+        'nats-server',
+        ['-a', '127.0.0.1', '-p', String(port)],
+        {},
+        opts.logDir,
+      );
+      await Promise.race([
+        waitForTcp(port, 15_000),
+        nats.exited.then(() => {
+          throw new LaunchError(
+            'nats_failed',
+            'nats-server exited at start (is it installed? apt-get install nats-server)',
+          );
+        }),
+      ]);
+      natsUrl = `nats://127.0.0.1:${port}`;
+    }
+
+    const common: Record<string, string> = {
+      NATS_URL: natsUrl,
+      NODE_PREFIX: opts.prefix,
+      NODE_NAME: opts.name,
+      OPS_HOST: '127.0.0.1',
+      DIFFICULTY: String(opts.difficulty),
+      ...(opts.logLevel ? { LOG_LEVEL: opts.logLevel } : {}),
+      ...opts.env,
+    };
+    const gossipEnv: Record<string, string> = {
+      UDP_PORT: String(opts.udpPort),
+      UDP_HOST: opts.udpHost ?? '0.0.0.0',
+      ADVERTISE_HOST: opts.advertiseHost,
+      PEERS: opts.peers.join(','),
+      ...optional('GOSSIP_INTERVAL_MS', opts.gossipIntervalMs),
+      ...optional('PEER_EXPIRY_MS', opts.peerExpiryMs),
+    };
+    const consensusEnv: Record<string, string> = {
+      ...optional('STATS_WINDOW_MS', opts.statsWindowMs),
+      ...optional('CONSENSUS_INTERVAL_MS', opts.consensusIntervalMs),
+    };
+    const first: ServiceSpec[] = [
+      { app: 'chain-store', env: { DATA_DIR: resolve(opts.dataDir) } },
+      ...Array.from({ length: opts.validators }, (_, i) => ({
+        app: 'validator',
+        name: `validator-${i + 1}`,
+      })),
+      { app: 'gossip', env: gossipEnv },
+    ];
+    // Consensus runs its first round at once, so it starts when the store and gossip answer.
+    const second: ServiceSpec[] = [{ app: 'consensus', env: consensusEnv }, ...(opts.services ?? [])];
+
+    for (const group of [first, second]) {
+      const started: { name: string; port: number; child: Running }[] = [];
+      for (const spec of group) {
+        const name = spec.name ?? spec.app;
+        const port = spec.opsPort ?? (await freeTcpPort());
+        const main = join(repoRoot, 'apps', spec.app, 'dist', 'main.js');
+        if (!existsSync(main))
+          throw new LaunchError('not_built', `${main} is missing: build first (npm run build)`);
+        const child = spawnChild(
+          name,
+          process.execPath,
+          [main],
+          { ...common, ...spec.env, OPS_PORT: String(port) },
+          opts.logDir,
+        );
+        children.push(child);
+        opsPorts[name] = port;
+        started.push({ name, port, child });
+      }
+      await Promise.all(
+        started.map(({ name, port, child }) =>
+          Promise.race([
+            waitReady(port, READY_TIMEOUT_MS),
+            child.exited.then(() => {
+              throw new LaunchError('service_failed', `${name} exited before it was ready`);
+            }),
+          ]),
+        ),
+      );
+    }
+
+    for (const c of children) {
+      void c.exited.then(() => {
+        if (!c.stopping) {
+          process.stderr.write(
+            `\n*** chainsync: service ${c.name} exited unexpectedly (code ${c.proc.exitCode ?? c.proc.signalCode}); ` +
+              `it is not restarted — the node is degraded ***\n`,
+          );
+        }
+      });
+    }
+    return { natsUrl, prefix: opts.prefix, opsPorts, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function optional(key: string, v: number | undefined): Record<string, string> {
+  return v === undefined ? {} : { [key]: String(v) };
+}
+
+function spawnChild(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  logDir: string | undefined,
+): Running {
+  let out: number | 'inherit' = 'inherit';
+  if (logDir) {
+    mkdirSync(logDir, { recursive: true });
+    out = openSync(join(logDir, `${name}.log`), 'a');
+  }
+  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  if (typeof out === 'number') closeSync(out); // the child holds its own copy
+  allChildren.add(proc);
+  const exited = new Promise<void>((r) => {
+    proc.once('exit', () => {
+      allChildren.delete(proc);
+      r();
+    });
+    proc.once('error', (err) => {
+      process.stderr.write(`chainsync: cannot start ${name}: ${err.message}\n`);
+      allChildren.delete(proc);
+      r();
+    });
+  });
+  return { name, proc, exited, stopping: false };
+}
+
+async function terminate(c: Running): Promise<void> {
+  c.stopping = true;
+  if (c.proc.exitCode !== null || c.proc.signalCode !== null || c.proc.pid === undefined) return;
+  c.proc.kill('SIGTERM');
+  const t = setTimeout(() => c.proc.kill('SIGKILL'), STOP_GRACE_MS);
+  await c.exited;
+  clearTimeout(t);
+}
