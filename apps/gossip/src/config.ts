@@ -10,6 +10,8 @@ import {
   PEER_REPLY_BYTES_PER_S,
   UNKNOWN_REPLY_BURST_BYTES,
   UNKNOWN_REPLY_BYTES_PER_S,
+  UNKNOWN_REPLY_TOTAL_BURST_BYTES,
+  UNKNOWN_REPLY_TOTAL_BYTES_PER_S,
 } from './limits.js';
 
 /** The spec's well-known hosts (SPEC §1); only used when the operator names the preset. */
@@ -34,11 +36,13 @@ export const GossipConfig = Type.Object({
   GOSSIP_INTERVAL_MS: Ms(GOSSIP_INTERVAL_MS),
   PEER_EXPIRY_MS: Ms(PEER_EXPIRY_MS),
   MAX_PEERS: Type.Integer({ minimum: 1, maximum: 100_000, default: MAX_PEERS }),
-  /** Reply budgets (bytes/s and burst) for table peers and unknown sources; see limits.ts. */
+  /** Reply budgets (bytes/s and burst): table peers, each unknown source, all unknown together; see limits.ts. */
   PEER_REPLY_BYTES_PER_S: Bytes(PEER_REPLY_BYTES_PER_S),
   PEER_REPLY_BURST_BYTES: Bytes(PEER_REPLY_BURST_BYTES),
   UNKNOWN_REPLY_BYTES_PER_S: Bytes(UNKNOWN_REPLY_BYTES_PER_S),
   UNKNOWN_REPLY_BURST_BYTES: Bytes(UNKNOWN_REPLY_BURST_BYTES),
+  UNKNOWN_REPLY_TOTAL_BYTES_PER_S: Bytes(UNKNOWN_REPLY_TOTAL_BYTES_PER_S),
+  UNKNOWN_REPLY_TOTAL_BURST_BYTES: Bytes(UNKNOWN_REPLY_TOTAL_BURST_BYTES),
 });
 
 /** `PEERS`: comma-separated host:port; the token `umanitoba` expands to the well-known hosts. */

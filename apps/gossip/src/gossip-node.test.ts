@@ -30,6 +30,7 @@ function setup(opts: { bootstrap?: PeerAddr[]; consensus?: () => Promise<unknown
       peerExpiryMs: 60_000,
       peerReply: { perS: 100_000, burst: 100_000 },
       unknownReply: { perS: 1000, burst: 1000 },
+      unknownReplyTotal: { perS: 1500, burst: 1500 },
     },
     {
       sendUdp: (to, data) => {

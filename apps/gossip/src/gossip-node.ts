@@ -34,8 +34,6 @@ import {
   PEER_LOG_LINES_PER_WINDOW,
   PEER_LOG_WINDOW_MS,
   SEEN_GOSSIP_ID_TTL_MS,
-  UNKNOWN_REPLY_TOTAL_BURST_BYTES,
-  UNKNOWN_REPLY_TOTAL_BYTES_PER_S,
 } from './limits.js';
 import { LineBudget } from './line-budget.js';
 import { PeerTable, addrKey, type PeerEntry, type UpsertResult } from './peer-table.js';
@@ -65,6 +63,7 @@ export interface NodeOptions {
   peerExpiryMs: number;
   peerReply: Rate;
   unknownReply: Rate;
+  unknownReplyTotal: Rate;
 }
 
 /** Types that answer someone: the reply budget of the destination applies to them. */
@@ -113,7 +112,7 @@ export class GossipNode {
       {
         peer: opts.peerReply,
         unknown: opts.unknownReply,
-        unknownTotal: { perS: UNKNOWN_REPLY_TOTAL_BYTES_PER_S, burst: UNKNOWN_REPLY_TOTAL_BURST_BYTES },
+        unknownTotal: opts.unknownReplyTotal,
         maxKeys: MAX_RATE_BUCKETS,
       },
       now,

@@ -43,6 +43,10 @@ await runService({
         peerExpiryMs: config.PEER_EXPIRY_MS,
         peerReply: { perS: config.PEER_REPLY_BYTES_PER_S, burst: config.PEER_REPLY_BURST_BYTES },
         unknownReply: { perS: config.UNKNOWN_REPLY_BYTES_PER_S, burst: config.UNKNOWN_REPLY_BURST_BYTES },
+        unknownReplyTotal: {
+          perS: config.UNKNOWN_REPLY_TOTAL_BYTES_PER_S,
+          burst: config.UNKNOWN_REPLY_TOTAL_BURST_BYTES,
+        },
       },
       {
         sendUdp: udp.send,

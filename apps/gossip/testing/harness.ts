@@ -26,6 +26,8 @@ export interface GossipNodeHarness {
   /** Where the node's gossip listens. */
   udp: PeerAddr;
   chain: Block[];
+  /** Date.now() when gossip reported ready (it sends its join GOSSIP just before). */
+  readyAt: number;
   bus: Bus;
   gossip: ServiceProcess;
   chainStore: ServiceProcess;
@@ -95,6 +97,7 @@ export async function startGossipNode(opts: HarnessOptions): Promise<GossipNodeH
     await waitReady(gossipOps).catch((err) => {
       throw new Error(`${(err as Error).message}\n${gossip.output()}`);
     });
+    const readyAt = Date.now();
 
     const metric = async (name: string, labels: Record<string, string> = {}) => {
       const text = await (await fetch(`http://127.0.0.1:${gossipOps}/metrics`)).text();
@@ -112,6 +115,7 @@ export async function startGossipNode(opts: HarnessOptions): Promise<GossipNodeH
       prefix,
       udp: { host: '127.0.0.1', port: udpPort },
       chain,
+      readyAt,
       bus,
       gossip,
       chainStore,
