@@ -176,6 +176,16 @@ export class DevnetPeer {
     return this.served;
   }
 
+  /** How big each bounded structure is now, so tests can show a flood does not grow memory. */
+  sizes(): { peers: number; seenIds: number; delayedReplies: number; pendingWords: number } {
+    return {
+      peers: this.table.size,
+      seenIds: this.seen.size,
+      delayedReplies: this.delayed.size,
+      pendingWords: this.words.length,
+    };
+  }
+
   peerTable(): PeerInfo[] {
     return this.table.list(Date.now());
   }
