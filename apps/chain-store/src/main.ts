@@ -119,5 +119,7 @@ await runService({
       },
       opts,
     );
+    // Ready only once the server has our subscriptions, so a request right after /readyz finds us.
+    await bus.flush();
   },
 });

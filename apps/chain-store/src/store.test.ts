@@ -96,6 +96,15 @@ describe('ChainStore', () => {
     store = ChainStore.open({ path: dir });
   });
 
+  it('opens a DATA_DIR whose name has a dot as a directory', async () => {
+    const dotted = ChainStore.open({ path: join(dir, 'data.v1') });
+    expect(await dotted.append(null, chain.slice(0, 2))).toMatchObject({ ok: true });
+    await dotted.close();
+    const reader = ChainStore.open({ path: join(dir, 'data.v1'), readOnly: true });
+    expect(reader.tip().height).toBe(1);
+    await reader.close();
+  });
+
   it('stops a range early when the byte budget is reached', async () => {
     await store.append(null, chain.slice(0, 10));
     expect(store.range(0, 10, 250, () => 100)).toHaveLength(2);

@@ -47,6 +47,8 @@ export class ChainStore {
   static open(opts: StoreOptions): ChainStore {
     const env = open({
       path: opts.path,
+      // DATA_DIR is always a directory, even when its name has a dot (lmdb-js guesses from that).
+      noSubdir: false,
       maxDbs: 4,
       readOnly: opts.readOnly ?? false,
       ...(opts.mapSize ? { mapSize: opts.mapSize } : {}),
