@@ -33,6 +33,15 @@ export function required<T>(name: string, value: T | undefined): T {
   return value;
 }
 
+/** Errors that mean "the arguments are wrong" (exit 2), as opposed to a failure while running (exit 1). */
+const USAGE_CODES = new Set([
+  'usage',
+  'bad_fault',
+  'bad_address',
+  'bad_devnet_options',
+  'bad_generate_options',
+]);
+
 /** Runs a CLI body: usage errors print the message and usage and exit 2; other errors exit 1. */
 export async function runCli(usage: string, body: () => Promise<number | void>): Promise<void> {
   try {
@@ -40,11 +49,7 @@ export async function runCli(usage: string, body: () => Promise<number | void>):
     if (typeof code === 'number') process.exitCode = code;
   } catch (err) {
     const e = err as Error & { code?: string };
-    const isUsage =
-      e.code === 'usage' ||
-      e.code === 'bad_fault' ||
-      e.code === 'bad_address' ||
-      (e.code ?? '').startsWith('ERR_PARSE_ARGS');
+    const isUsage = USAGE_CODES.has(e.code ?? '') || (e.code ?? '').startsWith('ERR_PARSE_ARGS');
     console.error(`error: ${e.message}`);
     if (isUsage) console.error(usage);
     process.exitCode = isUsage ? 2 : 1;

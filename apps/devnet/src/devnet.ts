@@ -68,15 +68,12 @@ function checkOptions(o: DevnetOptions, difficulty: number): void {
 }
 
 /** Each peer's faults, after checking that every targeted port is one of the devnet's. */
-function peerFaults(specs: readonly FaultSpec[], ports: number[], chainLength: number): FaultSet[] {
+function peerFaults(specs: readonly FaultSpec[], ports: number[]): FaultSet[] {
   for (const s of specs) {
     if (s.target !== 'all' && !ports.includes(s.target)) {
       throw invalid(
         `fault for port ${s.target}, which is not a devnet peer (${ports[0]}..${ports[ports.length - 1]})`,
       );
-    }
-    if (s.faults.forkAt !== undefined && s.faults.forkAt >= chainLength) {
-      throw invalid(`fork=${s.faults.forkAt} must be below the chain length (${chainLength})`);
     }
   }
   return ports.map((port) => faultsFor(specs, port));
@@ -96,6 +93,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     opts.log ?? createLogger('devnet', name, (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn');
   const ports = Array.from({ length: opts.peers }, (_, i) => opts.basePort + i);
   const specs = typeof opts.faults === 'string' ? parseFaults(opts.faults) : (opts.faults ?? []);
+  const faults = peerFaults(specs, ports);
   const external = await resolveAll(
     typeof opts.bootstrap === 'string' ? parseHostPorts(opts.bootstrap) : (opts.bootstrap ?? []),
   );
@@ -120,11 +118,12 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
         seed: opts.seed,
         pool,
       }));
-    const faults = peerFaults(specs, ports, base.length);
     const served = ServedChain.of(base);
     const forks = new Map<number, ServedChain>();
     for (const f of faults) {
       if (f.forkAt === undefined || forks.has(f.forkAt)) continue;
+      if (f.forkAt >= base.length)
+        throw invalid(`fork=${f.forkAt} must be below the chain length (${base.length})`);
       const seed = opts.seed ?? DEFAULT_SEED;
       const fork = await generateChain({
         blocks: base.length,
