@@ -28,5 +28,7 @@ await runService({
       },
       { queue: QueueGroups.validators },
     );
+    // Ready only once the server has our subscription, so a batch right after /readyz finds us.
+    await bus.flush();
   },
 });
