@@ -92,6 +92,10 @@ export class PeerTable {
     return this.peers.has(addrKey(addr));
   }
 
+  hasKey(key: string): boolean {
+    return this.peers.has(key);
+  }
+
   get(addr: PeerAddr): PeerEntry | undefined {
     return this.peers.get(addrKey(addr));
   }

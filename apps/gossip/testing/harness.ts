@@ -6,7 +6,9 @@ import { Metrics, connectBus, createLogger, type Bus } from '@chainsync/service-
 import {
   freePort,
   freeUdpPort,
+  repoRoot,
   startApp,
+  startProcess,
   startNatsServer,
   waitReady,
   type NatsServerHandle,
@@ -47,6 +49,8 @@ export interface HarnessOptions {
   /** Extra env for gossip (short timers, caps, budgets). */
   gossipEnv?: Record<string, string>;
   logLevel?: string;
+  /** Extra node flags for the gossip process (e.g. `--cpu-prof` when profiling the bench). */
+  gossipNodeArgs?: string[];
 }
 
 export async function startGossipNode(opts: HarnessOptions): Promise<GossipNodeHarness> {
@@ -83,7 +87,7 @@ export async function startGossipNode(opts: HarnessOptions): Promise<GossipNodeH
 
     const udpPort = await freeUdpPort();
     const gossipOps = await freePort();
-    const gossip = startApp('gossip', {
+    const gossipEnv = {
       ...common,
       NODE_NAME: 'node-under-test',
       OPS_PORT: String(gossipOps),
@@ -92,7 +96,15 @@ export async function startGossipNode(opts: HarnessOptions): Promise<GossipNodeH
       ADVERTISE_HOST: '127.0.0.1',
       PEERS: opts.peers,
       ...opts.gossipEnv,
-    });
+    };
+    const gossip = opts.gossipNodeArgs?.length
+      ? startProcess(
+          'gossip',
+          process.execPath,
+          [...opts.gossipNodeArgs, join(repoRoot, 'apps/gossip/dist/main.js')],
+          gossipEnv,
+        )
+      : startApp('gossip', gossipEnv);
     cleanups.push(async () => void (await gossip.kill()));
     await waitReady(gossipOps).catch((err) => {
       throw new Error(`${(err as Error).message}\n${gossip.output()}`);

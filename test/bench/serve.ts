@@ -1,0 +1,126 @@
+import { createSocket } from 'node:dgram';
+import type { PeerAddr } from '@chainsync/protocol';
+import { freeUdpPort, startProcess, waitFor, type ServiceProcess } from '@chainsync/testing';
+import { startGossipNode, type GossipNodeHarness } from '../../apps/gossip/testing/harness.js';
+import { fetchHeights, type FetchResult } from './_pipelined-client.js';
+
+/**
+ * serve: GET_BLOCK replies per second served by a node — UDP → gossip → NATS (net.in.GET_BLOCK)
+ * → chain-store → NATS (net.out) → gossip → UDP — against a raw UDP echo server measured in the
+ * same run with the same pipelined client. The ratio says what the bus hop costs.
+ *
+ * The client's socket is not in the node's peer table, so the node's reply budgets (which would
+ * hold an unknown source to ~60 blocks/s) are lifted by env for this run: this measures the
+ * serving path, not the abuse policy.
+ */
+
+const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 128);
+const HOST = '127.0.0.1';
+const UNLIMITED = String(2 ** 31);
+/** e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile gossip under this load. */
+const GOSSIP_NODE_ARGS = process.env.BENCH_GOSSIP_NODE_ARGS?.split(' ').filter(Boolean);
+
+/** The baseline: a process that sends every datagram straight back, with gossip's socket buffers. */
+const ECHO_SERVER = `
+const s = require('node:dgram').createSocket({ type: 'udp4', recvBufferSize: 1 << 22, sendBufferSize: 1 << 22 });
+s.on('message', (m, r) => s.send(m, r.port, r.address));
+s.bind(Number(process.env.PORT), '127.0.0.1', () => console.log('echo ready'));
+`;
+
+/** Resolves once `to` answers `payload`. */
+async function udpReady(to: PeerAddr, payload: string): Promise<void> {
+  const sock = createSocket('udp4');
+  let answered = false;
+  sock.on('message', () => (answered = true));
+  await new Promise<void>((r) => sock.bind(0, HOST, r));
+  try {
+    await waitFor(
+      () => {
+        sock.send(payload, to.port, to.host);
+        return answered;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: `${to.host}:${to.port} to answer` },
+    );
+  } finally {
+    sock.close();
+  }
+}
+
+async function measure(target: PeerAddr, echo: boolean): Promise<FetchResult> {
+  const r = await fetchHeights({
+    targets: [target],
+    from: 0,
+    to: BLOCKS,
+    window: WINDOW,
+    timeoutMs: 500,
+    deadlineMs: 60_000,
+    accept: echo ? () => true : undefined,
+  });
+  if (!r.complete) throw new Error(`${echo ? 'echo' : 'node'} run did not complete: ${r.blocks}/${BLOCKS}`);
+  return r;
+}
+
+let echoProc: ServiceProcess | undefined;
+let node: GossipNodeHarness | undefined;
+try {
+  const t0 = performance.now();
+  node = await startGossipNode({
+    blocks: BLOCKS,
+    gossipNodeArgs: GOSSIP_NODE_ARGS,
+    // Nobody listens there: the node's join GOSSIP goes nowhere, which is all this run needs.
+    peers: `${HOST}:${await freeUdpPort()}`,
+    gossipEnv: {
+      PEER_REPLY_BYTES_PER_S: UNLIMITED,
+      PEER_REPLY_BURST_BYTES: UNLIMITED,
+      UNKNOWN_REPLY_BYTES_PER_S: UNLIMITED,
+      UNKNOWN_REPLY_BURST_BYTES: UNLIMITED,
+      UNKNOWN_REPLY_TOTAL_BYTES_PER_S: UNLIMITED,
+      UNKNOWN_REPLY_TOTAL_BURST_BYTES: UNLIMITED,
+    },
+  });
+  console.log(
+    `node: nats-server + chain-store (${BLOCKS} blocks) + gossip up in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  await udpReady(node.udp, '{"type":"GET_BLOCK","height":0}');
+
+  const echoAddr = { host: HOST, port: await freeUdpPort() };
+  echoProc = startProcess('echo', process.execPath, ['-e', ECHO_SERVER], { PORT: String(echoAddr.port) });
+  await udpReady(echoAddr, '{"type":"STATS"}');
+
+  // Warm both up (JIT, socket buffers), then alternate so load from elsewhere hits both alike.
+  await fetchHeights({ targets: [echoAddr], from: 0, to: 5_000, window: WINDOW, accept: () => true });
+  await fetchHeights({ targets: [node.udp], from: 0, to: Math.min(5_000, BLOCKS), window: WINDOW });
+  const echoRates: number[] = [];
+  const nodeRates: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const e = await measure(echoAddr, true);
+    const n = await measure(node.udp, false);
+    echoRates.push(e.rate);
+    nodeRates.push(n.rate);
+    console.log(
+      `round ${round}: echo ${Math.round(e.rate)} replies/s (${e.resent} resent), node ${Math.round(n.rate)} replies/s (${n.resent} resent)`,
+    );
+  }
+  const echoRps = Math.max(...echoRates);
+  const nodeRps = Math.max(...nodeRates);
+  const ratio = nodeRps / echoRps;
+  const batches = await node.metric('net_in_batches_total', { type: 'GET_BLOCK' });
+  const served = await node.metric('datagrams_in_total', { type: 'GET_BLOCK' });
+  console.log(
+    `best of ${ROUNDS}: echo ${Math.round(echoRps)} /s, node ${Math.round(nodeRps)} /s, ratio ${ratio.toFixed(2)} (goal ≥ 0.5); ` +
+      `${BLOCKS} heights per run, window ${WINDOW}; ${(served / Math.max(1, batches)).toFixed(1)} GET_BLOCKs per net.in batch`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'serve',
+      echo_rps: Math.round(echoRps),
+      node_rps: Math.round(nodeRps),
+      ratio: Number(ratio.toFixed(3)),
+    }),
+  );
+} finally {
+  await echoProc?.kill();
+  await node?.stop();
+}
