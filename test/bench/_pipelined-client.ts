@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import type { PeerAddr } from '@chainsync/protocol';
+import { startProcess, waitFor, type ServiceProcess } from '@chainsync/testing';
 
 /**
  * A minimal pipelined GET_BLOCK client over one UDP socket: the "wire limit" baseline of the
@@ -132,4 +133,40 @@ export async function fetchHeights(opts: FetchOptions): Promise<FetchResult> {
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}
+
+/**
+ * The raw baseline for serving benchmarks: a process that sends every datagram straight back,
+ * with the same socket buffer sizes as our UDP services. Measure it with the same client.
+ */
+export function startEchoServer(port: number): ServiceProcess {
+  const source = `
+const s = require('node:dgram').createSocket({ type: 'udp4', recvBufferSize: 1 << 22, sendBufferSize: 1 << 22 });
+s.on('message', (m, r) => s.send(m, r.port, r.address));
+s.bind(Number(process.env.PORT), '127.0.0.1');
+`;
+  return startProcess('echo', process.execPath, ['-e', source], { PORT: String(port) });
+}
+
+/** Resolves once `to` answers `payload` (a server has bound its port and loaded what it serves). */
+export async function waitUdpAnswer(
+  to: PeerAddr,
+  payload = '{"type":"STATS"}',
+  timeoutMs = 60_000,
+): Promise<void> {
+  const sock = createSocket('udp4');
+  let answered = false;
+  sock.on('message', () => (answered = true));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  try {
+    await waitFor(
+      () => {
+        sock.send(payload, to.port, to.host);
+        return answered;
+      },
+      { timeoutMs, intervalMs: 200, what: `${to.host}:${to.port} to answer` },
+    );
+  } finally {
+    sock.close();
+  }
 }

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSocket } from 'node:dgram';
-import { freeUdpPort, startApp, startProcess, waitFor, type ServiceProcess } from '@chainsync/testing';
+import { freeUdpPort, startApp, type ServiceProcess } from '@chainsync/testing';
 import type { PeerAddr } from '@chainsync/protocol';
 import { generateChain, writeChainFile } from '../../apps/devnet/src/index.js';
-import { fetchHeights, type FetchResult } from './_pipelined-client.js';
+import { fetchHeights, startEchoServer, waitUdpAnswer, type FetchResult } from './_pipelined-client.js';
 
 /**
  * devnet-serve: GET_BLOCK replies per second from one devnet peer (its own process), against a
@@ -17,32 +16,6 @@ const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 64);
 const HOST = '127.0.0.1';
-
-/** The baseline: a server that sends every datagram straight back, with the peer's socket buffer sizes. */
-const ECHO_SERVER = `
-const s = require('node:dgram').createSocket({ type: 'udp4', recvBufferSize: 1 << 22, sendBufferSize: 1 << 22 });
-s.on('message', (m, r) => s.send(m, r.port, r.address));
-s.bind(Number(process.env.PORT), '127.0.0.1', () => console.log('echo ready'));
-`;
-
-/** Resolves once `to` answers a STATS (the devnet has loaded its chain and bound its port). */
-async function udpReady(to: PeerAddr, payload = '{"type":"STATS"}'): Promise<void> {
-  const sock = createSocket('udp4');
-  let answered = false;
-  sock.on('message', () => (answered = true));
-  await new Promise<void>((r) => sock.bind(0, HOST, r));
-  try {
-    await waitFor(
-      () => {
-        sock.send(payload, to.port, to.host);
-        return answered;
-      },
-      { timeoutMs: 60_000, intervalMs: 200, what: `${to.host}:${to.port} to answer` },
-    );
-  } finally {
-    sock.close();
-  }
-}
 
 async function measure(target: PeerAddr, echo: boolean): Promise<FetchResult> {
   const r = await fetchHeights({
@@ -69,8 +42,8 @@ try {
   );
 
   const echoAddr = { host: HOST, port: await freeUdpPort() };
-  procs.push(startProcess('echo', process.execPath, ['-e', ECHO_SERVER], { PORT: String(echoAddr.port) }));
-  await udpReady(echoAddr);
+  procs.push(startEchoServer(echoAddr.port));
+  await waitUdpAnswer(echoAddr);
 
   const peerAddr = { host: HOST, port: await freeUdpPort() };
   procs.push(
@@ -85,7 +58,7 @@ try {
       '1',
     ]),
   );
-  await udpReady(peerAddr);
+  await waitUdpAnswer(peerAddr);
 
   // Warm both sides up (JIT, socket buffers), then alternate so load from elsewhere hits both alike.
   await fetchHeights({ targets: [echoAddr], from: 0, to: 5_000, window: WINDOW, accept: () => true });
