@@ -80,6 +80,21 @@ function peerFaults(specs: readonly FaultSpec[], ports: number[]): FaultSet[] {
 }
 
 /**
+ * Whose turn it is to mine: peers take turns, but only those on the main chain (no fork fault)
+ * and at its tip, so a peer that missed an ANNOUNCE never mines a competing block.
+ */
+function nextMiner(
+  peers: readonly DevnetPeer[],
+  faults: readonly FaultSet[],
+  turn: number,
+): DevnetPeer | undefined {
+  const main = peers.filter((_, i) => faults[i]!.forkAt === undefined);
+  const top = Math.max(...main.map((p) => p.chain.length));
+  const eligible = main.filter((p) => p.chain.length === top);
+  return eligible[turn % eligible.length];
+}
+
+/**
  * Starts `peers` devnet peers on basePort… in this process. Peer 0 is the devnet's hub: every
  * other peer knows it (and the external bootstrap peers) as well-known, so gossip spreads all
  * of them into each other's tables within a round.
@@ -172,8 +187,9 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
       let mining = false;
       mineTimer = setInterval(() => {
         if (mining) return;
+        const miner = nextMiner(peers, faults, turn++);
+        if (!miner) return;
         mining = true;
-        const miner = peers[turn++ % peers.length]!;
         miner
           .mineOne()
           .catch((err: unknown) => {

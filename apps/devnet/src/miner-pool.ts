@@ -96,6 +96,8 @@ export class MinerPool {
     this.closed = true;
     const workers = this.workers;
     this.workers = [];
+    const closed = Object.assign(new Error('miner pool is closed'), { code: 'pool_closed' });
+    for (const h of [...this.handlers.values()]) h(closed);
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
