@@ -4,28 +4,27 @@ import { InboundBatcher } from './batcher.js';
 
 function setup(maxItems = 3, maxBytes = 1000) {
   const published: { type: MessageType; heights: number[] }[] = [];
-  const timers: (() => void)[] = [];
+  const scheduled: (() => void)[] = [];
   const b = new InboundBatcher({
     maxItems,
     maxBytes,
-    flushMs: 2,
     publish: (type, items) =>
       published.push({ type, heights: items.map((i) => (i.msg as { height: number }).height) }),
-    schedule: (fn) => timers.push(fn),
+    schedule: (fn) => scheduled.push(fn),
     cancel: (h) => {
-      timers[(h as number) - 1] = () => undefined;
+      scheduled[(h as number) - 1] = () => undefined;
     },
   });
   const item = (height: number): Inbound => ({
     from: { host: '127.0.0.1', port: 1 },
     msg: { type: 'GET_BLOCK', height },
   });
-  const fire = () => timers.splice(0).forEach((t) => t());
-  return { b, published, timers, item, fire };
+  const fire = () => scheduled.splice(0).forEach((t) => t());
+  return { b, published, scheduled, item, fire };
 }
 
 describe('InboundBatcher', () => {
-  it('publishes a full batch at once, the rest when the timer fires', () => {
+  it('publishes a full batch at once, the rest once pending I/O is handled', () => {
     const { b, published, item, fire } = setup(3);
     for (let h = 0; h < 4; h++) b.add('GET_BLOCK', item(h), 10);
     expect(published).toEqual([{ type: 'GET_BLOCK', heights: [0, 1, 2] }]);
@@ -54,12 +53,12 @@ describe('InboundBatcher', () => {
     expect(published).toEqual([{ type: 'GET_BLOCK', heights: [1, 2] }]);
   });
 
-  it('schedules one timer for many items and none once everything is flushed', () => {
-    const { b, timers, item } = setup(100);
+  it('schedules one flush for many items and none once everything is flushed', () => {
+    const { b, scheduled, item } = setup(100);
     for (let h = 0; h < 50; h++) b.add('GET_BLOCK', item(h), 1);
-    expect(timers).toHaveLength(1);
+    expect(scheduled).toHaveLength(1);
     b.flush();
     b.add('GET_BLOCK', item(99), 1);
-    expect(timers).toHaveLength(2);
+    expect(scheduled).toHaveLength(2);
   });
 });

@@ -4,10 +4,9 @@ export interface BatcherOptions {
   maxItems: number;
   /** Sum of the datagram sizes in one batch; bounds the bus payload. */
   maxBytes: number;
-  flushMs: number;
   publish: (type: MessageType, items: Inbound[]) => void;
-  /** Timer functions, injected so tests can drive time. */
-  schedule: (fn: () => void, ms: number) => unknown;
+  /** Runs `fn` once pending I/O is handled (setImmediate in production; injected for tests). */
+  schedule: (fn: () => void) => unknown;
   cancel: (handle: unknown) => void;
 }
 
@@ -18,11 +17,12 @@ interface Pending {
 
 /**
  * Groups checked inbound messages per type into one `net.in.<TYPE>` publish: a batch goes out
- * when it is full (items or bytes) or `flushMs` after its first item, whichever comes first.
+ * when it is full (items or bytes) or when the event loop has handled the I/O already queued,
+ * whichever comes first.
  */
 export class InboundBatcher {
   private readonly pending = new Map<MessageType, Pending>();
-  private timer: unknown = undefined;
+  private scheduled: unknown = undefined;
 
   constructor(private readonly opts: BatcherOptions) {}
 
@@ -39,31 +39,30 @@ export class InboundBatcher {
     p.items.push(item);
     p.bytes += bytes;
     if (p.items.length >= this.opts.maxItems) this.flushType(type, p);
-    else if (this.timer === undefined)
-      this.timer = this.opts.schedule(() => this.onTimer(), this.opts.flushMs);
+    else if (this.scheduled === undefined) this.scheduled = this.opts.schedule(() => this.onScheduled());
   }
 
-  /** Publishes everything pending now (timer, shutdown). */
+  /** Publishes everything pending now (scheduled flush, shutdown). */
   flush(): void {
     for (const [type, p] of this.pending) this.flushType(type, p);
   }
 
-  /** Stops the timer without publishing (after the bus is gone). */
+  /** Cancels the scheduled flush without publishing (after the bus is gone). */
   close(): void {
-    if (this.timer !== undefined) this.opts.cancel(this.timer);
-    this.timer = undefined;
+    if (this.scheduled !== undefined) this.opts.cancel(this.scheduled);
+    this.scheduled = undefined;
   }
 
-  private onTimer(): void {
-    this.timer = undefined;
+  private onScheduled(): void {
+    this.scheduled = undefined;
     this.flush();
   }
 
   private flushType(type: MessageType, p: Pending): void {
     this.pending.delete(type);
-    if (this.pending.size === 0 && this.timer !== undefined) {
-      this.opts.cancel(this.timer);
-      this.timer = undefined;
+    if (this.pending.size === 0 && this.scheduled !== undefined) {
+      this.opts.cancel(this.scheduled);
+      this.scheduled = undefined;
     }
     if (p.items.length > 0) this.opts.publish(type, p.items);
   }

@@ -24,7 +24,6 @@ import {
   GOSSIP_FANOUT,
   GOSSIP_PER_ORIGIN_BURST,
   GOSSIP_PER_ORIGIN_PER_S,
-  INBOUND_BATCH_FLUSH_MS,
   INBOUND_BATCH_MAX_BYTES,
   INBOUND_BATCH_MAX_ITEMS,
   MAX_RATE_BUCKETS,
@@ -50,7 +49,8 @@ export interface NodeIo {
   newId(): string;
   now(): number;
   rng(): number;
-  schedule(fn: () => void, ms: number): unknown;
+  /** Runs `fn` after the I/O already queued (setImmediate). */
+  schedule(fn: () => void): unknown;
   cancel(handle: unknown): void;
 }
 
@@ -122,7 +122,6 @@ export class GossipNode {
     this.batcher = new InboundBatcher({
       maxItems: INBOUND_BATCH_MAX_ITEMS,
       maxBytes: INBOUND_BATCH_MAX_BYTES,
-      flushMs: INBOUND_BATCH_FLUSH_MS,
       publish: (type, items) => {
         this.metrics.netInBatches.inc({ type });
         this.io.publishNetIn(type, items);
