@@ -3,7 +3,7 @@ import type { Block } from '@chainsync/protocol';
 import { blockContent } from './content.js';
 import { RUN_BATCH_BLOCKS, SEARCH_CHUNK } from './limits.js';
 import { NonceSearcher } from './nonce-search.js';
-import { hashPrefix, sealBlock } from './pow.js';
+import { mineInline } from './pow.js';
 import type { MinerReply, MinerRequest, RunSpec } from './miner-protocol.js';
 
 /**
@@ -46,13 +46,7 @@ function run(id: number, spec: RunSpec): void {
   let prevHash = spec.prevHash;
   let batch: Block[] = [];
   for (let height = spec.from; height < spec.to; height++) {
-    const content = blockContent(spec.seed, height, spec.anchor);
-    const searcher = new NonceSearcher(hashPrefix(content, prevHash));
-    let counter = -1;
-    for (let from = 0; counter < 0; from += SEARCH_CHUNK) {
-      counter = searcher.search(spec.difficulty, from, from + SEARCH_CHUNK);
-    }
-    const block = sealBlock(content, prevHash, counter, spec.difficulty);
+    const block = mineInline(blockContent(spec.seed, height, spec.anchor), prevHash, spec.difficulty);
     prevHash = block.hash;
     batch.push(block);
     if (batch.length >= RUN_BATCH_BLOCKS) {

@@ -20,6 +20,8 @@ describe('NonceSearcher', () => {
       for (const counter of [0, 9, 10, 99999, 123456789, 2 ** 40 + 3]) {
         const hex = createHash('sha256').update(prefix).update(String(counter)).digest('hex');
         const zeros = trailingZeros(hex);
+        searcher.test(counter, 0);
+        expect(searcher.digestHex()).toBe(hex);
         for (let d = 0; d <= zeros + 2; d++)
           expect(searcher.test(counter, d), `len ${len} c ${counter} d ${d}`).toBe(d <= zeros);
       }

@@ -122,6 +122,13 @@ export class NonceSearcher {
     return endsInZeros(state, difficulty);
   }
 
+  /** Lowercase hex digest of the last attempt `test` made (after a hit in `search`: the winner's). */
+  digestHex(): string {
+    let hex = '';
+    for (let i = 0; i < 8; i++) hex += (this.state[i]! >>> 0).toString(16).padStart(8, '0');
+    return hex;
+  }
+
   /** The smallest counter in [from, to) that meets the difficulty, or -1. */
   search(difficulty: number, from: number, to: number): number {
     for (let c = from; c < to; c++) if (this.test(c, difficulty)) return c;

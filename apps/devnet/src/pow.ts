@@ -1,5 +1,6 @@
 import { blockHash, meetsDifficulty, type Block } from '@chainsync/protocol';
 import type { BlockContent } from './content.js';
+import { SEARCH_CHUNK } from './limits.js';
 import { NonceSearcher } from './nonce-search.js';
 
 /** The bytes hashed before the nonce (SPEC §4): prevHash (not for genesis), minedBy, messages, timestamp. */
@@ -41,11 +42,15 @@ export function sealBlock(
   };
 }
 
-/** Mines one block in the calling thread: the smallest counter that meets the difficulty. */
+/**
+ * Mines one block in the calling thread: the smallest counter that meets the difficulty. The
+ * hash comes from the search itself (tests hold it to node:crypto and the protocol's rule).
+ */
 export function mineInline(content: BlockContent, prevHash: string | null, difficulty: number): Block {
   const searcher = new NonceSearcher(hashPrefix(content, prevHash));
   let counter = -1;
-  for (let from = 0; counter < 0; from += 1 << 20)
-    counter = searcher.search(difficulty, from, from + (1 << 20));
-  return sealBlock(content, prevHash, counter, difficulty);
+  for (let from = 0; counter < 0; from += SEARCH_CHUNK)
+    counter = searcher.search(difficulty, from, from + SEARCH_CHUNK);
+  const { height, minedBy, messages, timestamp } = content;
+  return { height, hash: searcher.digestHex(), minedBy, messages, nonce: String(counter), timestamp };
 }
