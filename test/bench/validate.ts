@@ -1,0 +1,124 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { validateBlock, type Block } from '@chainsync/protocol';
+import { freePort, startApp, startNatsServer, waitReady, type ServiceProcess } from '@chainsync/testing';
+import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
+
+/**
+ * validate: blocks checked per second — the raw `validateBlock` loop in one thread (the baseline),
+ * then the same batches through NATS `validate` with 1 and with 2 validator processes (queue group
+ * `validators`). Requests are encoded up front and kept several in flight, so the client costs
+ * little and both validators can be busy at once.
+ */
+
+const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 200_000);
+const BATCH = 500;
+const DIFFICULTY = 1;
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);
+const PREFIX = 'benchval';
+
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function rawLoop(blocks: Block[]): number {
+  const t0 = performance.now();
+  let prev: string | null = null;
+  let bad = 0;
+  for (const b of blocks) {
+    if (!validateBlock(b, prev, DIFFICULTY).ok) bad++;
+    prev = b.hash;
+  }
+  const ms = performance.now() - t0;
+  if (bad) throw new Error(`${bad} generated blocks failed validation`);
+  return rate(blocks.length, ms);
+}
+
+/** Runs every batch through `validate` with IN_FLIGHT requests outstanding; blocks per second. */
+async function throughNats(nc: NatsConnection, batches: Uint8Array[]): Promise<number> {
+  const subject = `${PREFIX}.validate`;
+  const decoder = new TextDecoder();
+  let next = 0;
+  let checked = 0;
+  const t0 = performance.now();
+  const lane = async () => {
+    while (next < batches.length) {
+      const reply = JSON.parse(
+        decoder.decode((await nc.request(subject, batches[next++]!, { timeout: 30_000 })).data),
+      );
+      if (
+        !reply.ok ||
+        reply.verdicts.length !== BATCH ||
+        !reply.verdicts.every((v: { ok: boolean }) => v.ok)
+      ) {
+        throw new Error(`bad reply: ${JSON.stringify(reply).slice(0, 200)}`);
+      }
+      checked += reply.verdicts.length;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  return rate(checked, performance.now() - t0);
+}
+
+const nats = await startNatsServer();
+const validators: ServiceProcess[] = [];
+try {
+  console.log(`generating ${fmt(BLOCKS)} blocks at difficulty ${DIFFICULTY}…`);
+  const chain = syntheticChain(BLOCKS, { difficulty: DIFFICULTY });
+  const batches: Uint8Array[] = [];
+  for (let i = 0; i < chain.length; i += BATCH) {
+    const req = {
+      difficulty: DIFFICULTY,
+      prevHash: i ? chain[i - 1]!.hash : null,
+      firstHeight: i,
+      blocks: chain.slice(i, i + BATCH),
+    };
+    batches.push(new TextEncoder().encode(JSON.stringify(req)));
+  }
+
+  rawLoop(chain.slice(0, 20_000)); // warm-up
+  const raw = rawLoop(chain);
+  console.log(`raw validateBlock loop, one thread:  ${fmt(raw)} blocks/s`);
+
+  const nc = await connect({ servers: nats.url, name: 'bench-validate' });
+  const startValidator = async (i: number) => {
+    const opsPort = await freePort();
+    const p = startApp('validator', {
+      NATS_URL: nats.url,
+      NODE_PREFIX: PREFIX,
+      NODE_NAME: `validator-${i}`,
+      OPS_PORT: String(opsPort),
+      LOG_LEVEL: 'warn',
+    });
+    validators.push(p);
+    await waitReady(opsPort);
+  };
+
+  await startValidator(0);
+  await throughNats(nc, batches.slice(0, 40)); // warm-up
+  const one = await throughNats(nc, batches);
+  console.log(`through NATS, 1 validator:          ${fmt(one)} blocks/s`);
+
+  await startValidator(1);
+  await throughNats(nc, batches.slice(0, 40)); // warm-up (both get some)
+  const two = await throughNats(nc, batches);
+  console.log(`through NATS, 2 validators:         ${fmt(two)} blocks/s`);
+  await nc.close();
+
+  const oneVsRaw = Number((one / raw).toFixed(3));
+  const twoVsOne = Number((two / one).toFixed(3));
+  console.log(
+    `1 validator / raw loop: ${oneVsRaw} (goal ≥ 0.6)   2 validators / 1: ${twoVsOne} (goal ≥ 1.6)`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'validate',
+      raw_bps: raw,
+      one_bps: one,
+      two_bps: two,
+      one_vs_raw: oneVsRaw,
+      two_vs_one: twoVsOne,
+    }),
+  );
+} finally {
+  await Promise.all(validators.map((v) => v.kill()));
+  await nats.stop();
+}
