@@ -95,6 +95,56 @@ function nextMiner(
 }
 
 /**
+ * The chain each peer starts with: the given or generated base chain, or for a `fork=H` peer a
+ * fork of it from H (one per H, shared by every peer with that fault, prefix shared with the base).
+ */
+async function peerChains(
+  opts: DevnetOptions,
+  faults: readonly FaultSet[],
+  difficulty: number,
+  pool: MinerPool,
+): Promise<{ base: readonly Block[]; chains: ServedChain[] }> {
+  const seed = opts.seed ?? DEFAULT_SEED;
+  const base =
+    opts.chain ??
+    (await generateChain({ blocks: opts.blocks ?? DEFAULT_DEVNET_BLOCKS, difficulty, seed, pool }));
+  const served = ServedChain.of(base);
+  const forks = new Map<number, ServedChain>();
+  for (const { forkAt } of faults) {
+    if (forkAt === undefined || forks.has(forkAt)) continue;
+    if (forkAt >= base.length)
+      throw invalid(`fork=${forkAt} must be below the chain length (${base.length})`);
+    const fork = await generateChain({ blocks: base.length, difficulty, seed, base, forkAt, pool });
+    forks.set(forkAt, served.rebase(fork));
+  }
+  return { base, chains: faults.map((f) => (f.forkAt === undefined ? served : forks.get(f.forkAt)!)) };
+}
+
+/** Every `intervalMs` the next eligible peer mines one block (never two at once). Returns the timer. */
+function startMining(
+  peers: readonly DevnetPeer[],
+  faults: readonly FaultSet[],
+  intervalMs: number,
+  log: Logger,
+  stopping: () => boolean,
+): NodeJS.Timeout {
+  let turn = 0;
+  let mining = false;
+  return setInterval(() => {
+    if (mining) return;
+    const miner = nextMiner(peers, faults, turn++);
+    if (!miner) return;
+    mining = true;
+    miner
+      .mineOne()
+      .catch((err: unknown) => {
+        if (!stopping()) log.warn({ err: String(err), peer: miner.port }, 'mining failed');
+      })
+      .finally(() => (mining = false));
+  }, intervalMs);
+}
+
+/**
  * Starts `peers` devnet peers on basePort… in this process. Peer 0 is the devnet's hub: every
  * other peer knows it (and the external bootstrap peers) as well-known, so gossip spreads all
  * of them into each other's tables within a round.
@@ -117,7 +167,6 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
   const peers: DevnetPeer[] = [];
   let mineTimer: NodeJS.Timeout | undefined;
   let stopping = false;
-  let base: readonly Block[] = [];
   const stop = async () => {
     stopping = true;
     clearInterval(mineTimer);
@@ -125,36 +174,11 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     await pool.close();
   };
   try {
-    base =
-      opts.chain ??
-      (await generateChain({
-        blocks: opts.blocks ?? DEFAULT_DEVNET_BLOCKS,
-        difficulty,
-        seed: opts.seed,
-        pool,
-      }));
-    const served = ServedChain.of(base);
-    const forks = new Map<number, ServedChain>();
-    for (const f of faults) {
-      if (f.forkAt === undefined || forks.has(f.forkAt)) continue;
-      if (f.forkAt >= base.length)
-        throw invalid(`fork=${f.forkAt} must be below the chain length (${base.length})`);
-      const seed = opts.seed ?? DEFAULT_SEED;
-      const fork = await generateChain({
-        blocks: base.length,
-        difficulty,
-        seed,
-        base,
-        forkAt: f.forkAt,
-        pool,
-      });
-      forks.set(f.forkAt, served.rebase(fork));
-    }
-
+    const { base, chains } = await peerChains(opts, faults, difficulty, pool);
     const hub = { host, port: ports[0]! };
     for (const [i, port] of ports.entries()) {
+      const chain = chains[i]!;
       const f = faults[i]!;
-      const chain = f.forkAt === undefined ? served : forks.get(f.forkAt)!;
       const peer = await DevnetPeer.start({
         host,
         port,
@@ -169,38 +193,24 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
         pool,
       });
       peers.push(peer);
-      const tip = chain.tip;
+      const summary = `${chain.length} blocks, tip ${chain.tip.hash.slice(0, 12)}…, faults ${describeFaults(f)}`;
       log.info(
         {
           peer: `${host}:${port}`,
           name: peer.name,
           height: chain.length,
-          tip: tip.hash,
+          tip: chain.tip.hash,
           faults: describeFaults(f),
         },
-        `devnet peer ${peer.name} on ${host}:${port}: ${chain.length} blocks, tip ${tip.hash.slice(0, 12)}…, faults ${describeFaults(f)}`,
+        `devnet peer ${peer.name} on ${host}:${port}: ${summary}`,
       );
     }
-
     if (opts.mineIntervalMs !== undefined) {
-      let turn = 0;
-      let mining = false;
-      mineTimer = setInterval(() => {
-        if (mining) return;
-        const miner = nextMiner(peers, faults, turn++);
-        if (!miner) return;
-        mining = true;
-        miner
-          .mineOne()
-          .catch((err: unknown) => {
-            if (!stopping) log.warn({ err: String(err), peer: miner.port }, 'mining failed');
-          })
-          .finally(() => (mining = false));
-      }, opts.mineIntervalMs);
+      mineTimer = startMining(peers, faults, opts.mineIntervalMs, log, () => stopping);
     }
+    return { peers, difficulty, chain: base, stop };
   } catch (err) {
     await stop();
     throw err;
   }
-  return { peers, difficulty, chain: base, stop };
 }

@@ -143,9 +143,13 @@ export class DevnetPeer {
   static async start(opts: DevnetPeerOptions): Promise<DevnetPeer> {
     const socket = createSocket({ type: 'udp4', recvBufferSize: 1 << 22, sendBufferSize: 1 << 22 });
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      const fail = (err: Error) => {
+        socket.close();
+        reject(err);
+      };
+      socket.once('error', fail);
       socket.bind(opts.port, opts.host, () => {
-        socket.off('error', reject);
+        socket.off('error', fail);
         resolve();
       });
     });
