@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import type { PeerAddr } from '@chainsync/protocol';
 import { freeUdpPort, startProcess, waitFor, type ServiceProcess } from '@chainsync/testing';
 import { startGossipNode, type GossipNodeHarness } from '../../apps/gossip/testing/harness.js';
@@ -46,6 +47,12 @@ async function udpReady(to: PeerAddr, payload: string): Promise<void> {
   } finally {
     sock.close();
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux clock ticks of 10 ms). */
+function cpuSeconds(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function measure(target: PeerAddr, echo: boolean): Promise<FetchResult> {
@@ -96,11 +103,16 @@ try {
   const nodeRates: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const e = await measure(echoAddr, true);
+    const cpu0 = [node.gossip, node.chainStore].map((p) => cpuSeconds(p.proc.pid));
     const n = await measure(node.udp, false);
+    const [gossipCpu, storeCpu] = [node.gossip, node.chainStore].map(
+      (p, i) => (cpuSeconds(p.proc.pid) - cpu0[i]!) / (n.elapsedMs / 1000),
+    );
     echoRates.push(e.rate);
     nodeRates.push(n.rate);
     console.log(
-      `round ${round}: echo ${Math.round(e.rate)} replies/s (${e.resent} resent), node ${Math.round(n.rate)} replies/s (${n.resent} resent)`,
+      `round ${round}: echo ${Math.round(e.rate)} replies/s (${e.resent} resent), node ${Math.round(n.rate)} replies/s (${n.resent} resent; ` +
+        `CPU busy: gossip ${(gossipCpu! * 100).toFixed(0)}%, chain-store ${(storeCpu! * 100).toFixed(0)}% of a core)`,
     );
   }
   const echoRps = Math.max(...echoRates);

@@ -12,7 +12,9 @@ import { GossipNode } from './gossip-node.js';
 
 const at = (port: number): PeerAddr => ({ host: '127.0.0.1', port });
 
-function setup(opts: { bootstrap?: PeerAddr[]; consensus?: () => Promise<unknown> } = {}) {
+function setup(
+  opts: { bootstrap?: PeerAddr[]; consensus?: () => Promise<unknown>; failSends?: boolean } = {},
+) {
   const sent: { to: PeerAddr; msg: Message; bytes: number }[] = [];
   const published: { type: MessageType; items: Inbound[] }[] = [];
   const timers: (() => void)[] = [];
@@ -33,7 +35,8 @@ function setup(opts: { bootstrap?: PeerAddr[]; consensus?: () => Promise<unknown
       unknownReplyTotal: { perS: 1500, burst: 1500 },
     },
     {
-      sendUdp: (to, data) => {
+      sendUdp: (to, data, onError) => {
+        if (opts.failSends) return onError(new Error('EHOSTUNREACH'));
         sent.push({ to, msg: JSON.parse(Buffer.from(data).toString()), bytes: data.byteLength });
       },
       publishNetIn: (type, items) => published.push({ type, items }),
@@ -160,6 +163,16 @@ describe('GossipNode', () => {
     t.node.onNetOut({} as never);
     expect(t.sent).toHaveLength(1);
     expect(await t.counter('datagrams_dropped_total', { reason: 'net_out_malformed' })).toBe(2);
+  });
+
+  it('counts a failed send and carries on', async () => {
+    const t = setup({ failSends: true });
+    t.node.join();
+    t.node.onNetOut({ items: [{ to: at(5), msg: { type: 'STATS' } }] });
+    expect(await t.counter('send_errors_total', {})).toBe(4);
+    t.datagram({ type: 'GET_BLOCK', height: 1 }, at(7));
+    t.flushTimers();
+    expect(t.published).toHaveLength(1);
   });
 
   it('turns CONSENSUS into one consensus.run at a time and publishes it', async () => {

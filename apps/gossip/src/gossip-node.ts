@@ -283,6 +283,8 @@ export class GossipNode {
     if (r.status === 'added') {
       this.peerLine('peer joined', r.peer);
       if (r.evicted) this.peerLine('peer evicted (table full)', r.evicted);
+    } else if (r.status === 'refreshed' && r.firstContact) {
+      this.peerLine('bootstrap peer answered', r.peer);
     }
     this.updateGauges();
   }

@@ -11,8 +11,11 @@ describe('PeerTable', () => {
     const t = table();
     expect(t.upsert(addr(1), 'one', 'id1', 100).status).toBe('added');
     const r = t.upsert(addr(1), 'renamed', 'id2', 200);
-    expect(r.status).toBe('refreshed');
-    expect(t.size).toBe(1);
+    expect(r).toMatchObject({ status: 'refreshed', firstContact: false });
+    t.addBootstrap(addr(2), 0);
+    expect(t.upsert(addr(2), 'boot', null, 300)).toMatchObject({ status: 'refreshed', firstContact: true });
+    expect(t.upsert(addr(2), 'boot', null, 400)).toMatchObject({ firstContact: false });
+    expect(t.size).toBe(2);
     expect(t.get(addr(1))).toMatchObject({ name: 'renamed', id: 'id2', firstSeen: 100, lastSeen: 200 });
   });
 

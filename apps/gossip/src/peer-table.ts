@@ -7,7 +7,8 @@ export interface PeerEntry extends PeerInfo {
 
 export type UpsertResult =
   | { status: 'added'; peer: PeerEntry; evicted?: PeerEntry }
-  | { status: 'refreshed'; peer: PeerEntry }
+  /** `firstContact`: a bootstrap peer heard from for the first time. */
+  | { status: 'refreshed'; peer: PeerEntry; firstContact: boolean }
   | { status: 'self' }
   | { status: 'full' };
 
@@ -51,11 +52,12 @@ export class PeerTable {
     const existing = this.peers.get(key);
     if (existing) {
       this.peers.delete(key);
+      const firstContact = existing.lastSeen === 0;
       existing.name = name;
       existing.lastSeen = now;
       if (id !== null) existing.id = id;
       this.peers.set(key, existing);
-      return { status: 'refreshed', peer: existing };
+      return { status: 'refreshed', peer: existing, firstContact };
     }
     let evicted: PeerEntry | undefined;
     if (this.peers.size >= this.opts.cap) {
