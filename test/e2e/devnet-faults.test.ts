@@ -9,6 +9,7 @@ import {
   type Message,
 } from '@chainsync/protocol';
 import { startDevnet, type Devnet, type DevnetPeer } from '../../apps/devnet/src/index.js';
+import { fetchHeights } from '../bench/_pipelined-client.js';
 
 /** Each fault mode of a devnet peer, seen from a client over real UDP on loopback. */
 
@@ -88,6 +89,21 @@ describe('devnet fault modes', () => {
     });
     expect(p.counters.faultDropped).toBeGreaterThan(100);
     expect(p.counters.faultDropped).toBeLessThan(300);
+  });
+
+  it('the pipelined bench client gets every height through drop=0.5 by re-requesting', async () => {
+    const r = await fetchHeights({
+      targets: [at(p0 + 1), at(p0)],
+      from: 0,
+      to: LENGTH,
+      window: 8,
+      timeoutMs: 100,
+      keep: true,
+    });
+    expect(r.complete).toBe(true);
+    expect(r.blocks).toBe(LENGTH);
+    expect(r.resent).toBeGreaterThan(0);
+    for (let h = 0; h < LENGTH; h++) expect(r.replies.get(h)).toEqual(blockReply(base[h]!));
   });
 
   it('delay=300ms answers late, without holding back other replies', async () => {
