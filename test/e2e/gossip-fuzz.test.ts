@@ -1,8 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockReply, nullBlockReply, type Message, type PeerAddr } from '@chainsync/protocol';
+import { blockReply, nullBlockReply, type Message } from '@chainsync/protocol';
 import { TestUdpClient, waitFor } from '@chainsync/testing';
-import { startGossipNode, type GossipNodeHarness } from '../../apps/gossip/testing/harness.js';
+import { ask, startGossipNode, type GossipNodeHarness } from '../../apps/gossip/testing/harness.js';
 
 /**
  * Hostile input against a real gossip process: ≥ 5 000 malformed datagrams of every kind, then
@@ -125,23 +125,6 @@ function malformedCorpus(): Buffer[] {
   for (let i = 0; i < 100; i++)
     out.push(Buffer.from(`{"type":"GET_BLOCK","height":1,"pad":"${'x'.repeat(60 * 1024)}"}`));
   return out;
-}
-
-/** UDP is lossy: ask again until the answer comes (a real client does the same). */
-async function ask(
-  client: TestUdpClient,
-  to: PeerAddr,
-  msg: Message,
-  pred: (m: Message) => boolean,
-): Promise<Message> {
-  for (let attempt = 0; ; attempt++) {
-    client.send(to, msg);
-    try {
-      return await client.waitFor(pred, 1_000);
-    } catch (err) {
-      if (attempt === 9) throw err;
-    }
-  }
 }
 
 async function openSocket(onMessage: () => void): Promise<Socket> {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockReply, nullBlockReply, type Inbound, type Message, type PeerAddr } from '@chainsync/protocol';
 import { TestUdpClient, freeUdpPortRange, waitFor } from '@chainsync/testing';
 import { startDevnet, type Devnet } from '../../apps/devnet/src/index.js';
-import { startGossipNode, type GossipNodeHarness } from '../../apps/gossip/testing/harness.js';
+import { ask, startGossipNode, type GossipNodeHarness } from '../../apps/gossip/testing/harness.js';
 
 /**
  * The gossip service as a real process in a real node (nats-server + chain-store) beside a devnet
@@ -21,26 +21,6 @@ let node: GossipNodeHarness;
 let client: TestUdpClient;
 const netInStats: Inbound[] = [];
 let consensusRuns = 0;
-
-/** UDP is lossy: ask again until the answer comes (a real client does the same). */
-async function ask(
-  to: PeerAddr,
-  msg: Message,
-  pred: (m: Message, from: PeerAddr) => boolean,
-): Promise<Message> {
-  for (let attempt = 0; ; attempt++) {
-    const mark = client.received.length;
-    client.send(to, msg);
-    try {
-      return await waitFor(() => client.received.slice(mark).find((r) => pred(r.msg, r.from))?.msg, {
-        timeoutMs: 1_000,
-        what: `an answer to ${msg.type}`,
-      });
-    } catch (err) {
-      if (attempt === 4) throw err;
-    }
-  }
-}
 
 const tableHas = (peers: { host: string; port: number }[], a: PeerAddr) =>
   peers.some((p) => key(p) === key(a));
@@ -108,6 +88,7 @@ describe('gossip in a node beside a devnet', () => {
       name: 'probe',
     };
     const reply = await ask(
+      client,
       node.udp,
       gossip,
       (m, from) => m.type === 'GOSSIP_REPLY' && from.port === node.udp.port,
@@ -141,6 +122,7 @@ describe('gossip in a node beside a devnet', () => {
   it('serves GET_BLOCK from chain-store through gossip, null reply for an unknown height', async () => {
     for (const h of [0, 7, 11]) {
       const block = await ask(
+        client,
         node.udp,
         { type: 'GET_BLOCK', height: h },
         (m) => m.type === 'GET_BLOCK_REPLY' && m.height === h,
@@ -148,6 +130,7 @@ describe('gossip in a node beside a devnet', () => {
       expect(block).toEqual(blockReply(node.chain[h]!));
     }
     const none = await ask(
+      client,
       node.udp,
       { type: 'GET_BLOCK', height: 12 },
       (m) => m.type === 'GET_BLOCK_REPLY' && m.hash === null,

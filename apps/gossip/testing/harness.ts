@@ -1,7 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_BLOCKS_PER_BATCH, type Block, type PeerAddr, type PeerInfo } from '@chainsync/protocol';
+import {
+  MAX_BLOCKS_PER_BATCH,
+  type Block,
+  type Message,
+  type PeerAddr,
+  type PeerInfo,
+} from '@chainsync/protocol';
 import { Metrics, connectBus, createLogger, type Bus } from '@chainsync/service-kit';
 import {
   freePort,
@@ -10,8 +16,10 @@ import {
   startApp,
   startProcess,
   startNatsServer,
+  waitFor,
   waitReady,
   type NatsServerHandle,
+  type TestUdpClient,
   type ServiceProcess,
 } from '@chainsync/testing';
 import { syntheticChain } from '../../chain-store/src/synthetic.js';
@@ -144,5 +152,30 @@ export async function startGossipNode(opts: HarnessOptions): Promise<GossipNodeH
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * Sends `msg` and waits for an answer matching `pred` that arrives after the send; UDP is lossy,
+ * so it asks again (up to `attempts` times, a second apart), as a real client does.
+ */
+export async function ask(
+  client: TestUdpClient,
+  to: PeerAddr,
+  msg: Message,
+  pred: (m: Message, from: PeerAddr) => boolean,
+  attempts = 10,
+): Promise<Message> {
+  for (let attempt = 1; ; attempt++) {
+    const mark = client.received.length;
+    client.send(to, msg);
+    try {
+      return await waitFor(() => client.received.slice(mark).find((r) => pred(r.msg, r.from))?.msg, {
+        timeoutMs: 1_000,
+        what: `an answer to ${msg.type}`,
+      });
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+    }
   }
 }
