@@ -44,7 +44,8 @@ function renderStatus(s) {
   phase.textContent = s.phase;
   phase.className = `badge ${s.phase}`;
   $('height').textContent = String(s.height);
-  const target = s.target ? s.target.height : s.height;
+  // After a round, new blocks can take us past the round's target: show whichever is taller.
+  const target = Math.max(s.target ? s.target.height : s.height, s.height);
   $('target').textContent = String(target);
   $('rate').textContent = s.blocksPerSecond.toFixed(s.blocksPerSecond < 10 ? 2 : 0);
   $('peers-count').textContent = String(s.peers);

@@ -40,10 +40,22 @@ describe('buildStatus', () => {
       phase: 'syncing',
       peers: 2,
       sources: 1,
-      blocksPerSecond: 3.14,
+      blocksPerSecond: 12,
       etaSeconds: 5,
       errors: [],
     });
+  });
+
+  it('once synced, reports the growth the api measured', () => {
+    const s = buildStatus({
+      name: 'n',
+      consensus: { ok: true, value: { ...consensus, phase: 'synced' } },
+      peers: { ok: true, value: [] },
+      services: [],
+      blocksPerSecond: 0.33333,
+      now: 5,
+    });
+    expect(s.blocksPerSecond).toBe(0.33);
   });
 
   it('falls back to the store tip and says why when consensus does not answer', () => {

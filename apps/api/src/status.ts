@@ -14,7 +14,7 @@ export interface NodeStatus {
   peers: number;
   /** Peers consensus fetches from this round. */
   sources: number;
-  /** Chain growth measured by the api over the last few seconds. */
+  /** consensus' download rate while syncing; otherwise chain growth the api measured over a few seconds. */
   blocksPerSecond: number;
   etaSeconds: number | null;
   roundsCompleted: number;
@@ -55,7 +55,9 @@ export function buildStatus(inp: StatusInputs): NodeStatus {
     phase: c?.phase ?? 'unknown',
     peers: inp.peers.ok ? inp.peers.value.length : 0,
     sources: c ? c.sources.filter((s) => !s.banned).length : 0,
-    blocksPerSecond: round2(inp.blocksPerSecond),
+    blocksPerSecond: round2(
+      c?.phase === 'syncing' && c.blocksPerSecond > 0 ? c.blocksPerSecond : inp.blocksPerSecond,
+    ),
     etaSeconds: c?.etaSeconds ?? null,
     roundsCompleted: c?.roundsCompleted ?? 0,
     lastRoundAt: c?.lastRoundAt ?? null,
