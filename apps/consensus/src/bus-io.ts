@@ -1,20 +1,90 @@
-import type { Block, Message, PeerAddr } from '@chainsync/protocol';
-import type { Bus } from '@chainsync/service-kit';
+import {
+  type Block,
+  type BlockVerdict,
+  type Message,
+  type PeerAddr,
+  type ReplyOf,
+  type RequestSubject,
+} from '@chainsync/protocol';
+import { BusError, decodeJson, type Bus } from '@chainsync/service-kit';
 import type { ConsensusIo } from './consensus.js';
-import { BUS_TIMEOUT_MS } from './limits.js';
+import { BUS_BATCH_BYTES, BUS_TIMEOUT_MS } from './limits.js';
 import type { ConsensusMetrics } from './metrics.js';
 import type { Assignment } from './scheduler.js';
 
 /** Datagrams per net.out message: ~70 B each as JSON, so a full one stays far below the bus cap. */
 const NET_OUT_CHUNK = 4096;
+const encoder = new TextEncoder();
+
+/**
+ * Each block goes to a validator and then to the store: its JSON is made once and reused (the
+ * block objects live until committed, so a WeakMap frees the text with them).
+ */
+const jsonCache = new WeakMap<Block, string>();
+function blockJson(b: Block): string {
+  let s = jsonCache.get(b);
+  if (s === undefined) jsonCache.set(b, (s = JSON.stringify(b)));
+  return s;
+}
+
+/** Splits a run so each request's blocks stay under BUS_BATCH_BYTES (real blocks are ~300 B; junk may be KBs). */
+function chunks(blocks: Block[]): Block[][] {
+  const out: Block[][] = [];
+  let cur: Block[] = [];
+  let bytes = 0;
+  for (const b of blocks) {
+    const n = blockJson(b).length + 1;
+    if (cur.length > 0 && bytes + n > BUS_BATCH_BYTES) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(b);
+    bytes += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
 
 /** The coordinator's I/O over the bus: thin, no decisions. */
 export function busIo(bus: Bus, m: ConsensusMetrics, difficulty: number): ConsensusIo {
+  /** A request whose payload is `head` plus the blocks' cached JSON; an error reply throws. */
+  async function callWithBlocks<S extends RequestSubject>(
+    subject: S,
+    head: Record<string, unknown>,
+    blocks: Block[],
+  ): Promise<Extract<ReplyOf<S>, { ok: true }>> {
+    const prefix = JSON.stringify(head).slice(0, -1);
+    const body = `${prefix}${prefix.length > 1 ? ',' : ''}"blocks":[${blocks.map(blockJson).join(',')}]}`;
+    let data: Uint8Array;
+    try {
+      const msg = await bus.nc.request(bus.subject(subject), encoder.encode(body), {
+        timeout: BUS_TIMEOUT_MS,
+      });
+      data = msg.data;
+    } catch (err) {
+      const text = String((err as Error).message ?? err);
+      const code = /no responders/i.test(text)
+        ? 'no_responders'
+        : /timeout/i.test(text)
+          ? 'timeout'
+          : 'request_failed';
+      throw new BusError(code, `${subject}: ${text}`);
+    }
+    const reply = decodeJson(data) as ReplyOf<S>;
+    if (!reply || reply.ok !== true) {
+      const e = reply as { code?: string; message?: string } | null;
+      throw new BusError(e?.code ?? 'bad_reply', `${subject}: ${e?.message ?? 'malformed reply'}`);
+    }
+    return reply as Extract<ReplyOf<S>, { ok: true }>;
+  }
+
   const sendMessages = (items: { to: PeerAddr; msg: Message }[]) => {
     for (let i = 0; i < items.length; i += NET_OUT_CHUNK) {
       bus.publish('net.out', { items: items.slice(i, i + NET_OUT_CHUNK) });
     }
   };
+
   return {
     now: Date.now,
     sendMessages,
@@ -23,19 +93,33 @@ export function busIo(bus: Bus, m: ConsensusMetrics, difficulty: number): Consen
     },
     async validate(prevHash: string | null, firstHeight: number, blocks: Block[]) {
       const end = m.validateSeconds.startTimer();
-      const r = await bus.call('validate', { difficulty, prevHash, firstHeight, blocks }, BUS_TIMEOUT_MS);
+      // Chunks go out together; each links to the (claimed) hash of the block before it.
+      let prev = prevHash;
+      let height = firstHeight;
+      const parts = chunks(blocks).map((chunk) => {
+        const req = { difficulty, prevHash: prev, firstHeight: height };
+        prev = chunk[chunk.length - 1]!.hash;
+        height += chunk.length;
+        return callWithBlocks('validate', req, chunk);
+      });
+      const verdicts: BlockVerdict[] = (await Promise.all(parts)).flatMap((r) => r.verdicts);
       end();
-      return r.verdicts;
+      return verdicts;
     },
     async append(expectPrevHash: string | null, blocks: Block[]) {
       const end = m.appendSeconds.startTimer();
-      const r = await bus.call('store.append', { expectPrevHash, blocks }, BUS_TIMEOUT_MS);
+      let prev = expectPrevHash;
+      let tip = null;
+      for (const chunk of chunks(blocks)) {
+        tip = (await callWithBlocks('store.append', { expectPrevHash: prev }, chunk)).tip;
+        prev = chunk[chunk.length - 1]!.hash;
+      }
       end();
-      return r.tip;
+      return tip!;
     },
     async stage(blocks: Block[]) {
       const end = m.appendSeconds.startTimer();
-      await bus.call('store.stage', { blocks }, BUS_TIMEOUT_MS);
+      for (const chunk of chunks(blocks)) await callWithBlocks('store.stage', {}, chunk);
       end();
     },
     async clearStage() {

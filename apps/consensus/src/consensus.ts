@@ -67,9 +67,15 @@ export type RoundOutcome =
 
 /** Groups tried per round before giving up until the next one (bounds a round against many liars). */
 const MAX_GROUPS_PER_ROUND = 8;
+/** Gauges and the progress / stall checks run this often. */
 const REPORT_MS = 1_000;
-/** Job failures that condemn the target's group (not our own side): the next group is tried. */
-const GROUP_FAILURES: ReadonlySet<string> = new Set(['sources_failed', 'lie', 'invalid_chain']);
+/** Job failures that end the target's group for this round: the next group is tried. */
+const GROUP_FAILURES: ReadonlySet<string> = new Set([
+  'sources_failed',
+  'sources_silent',
+  'lie',
+  'invalid_chain',
+]);
 
 /**
  * The consensus coordinator: runs rounds (STATS to every peer, a window of STATS_REPLYs, the best
@@ -105,6 +111,7 @@ export class Consensus {
   private lastProgressLog = 0;
   private lastStallWarn = 0;
   private stopped = false;
+  private pumpQueued = false;
 
   constructor(
     private readonly io: ConsensusIo,
@@ -195,7 +202,14 @@ export class Consensus {
       if (isBlockReply(msg)) job.onBlock(from, toBlock(msg));
       else job.onNullReply(from, msg.height);
     }
-    job.pump();
+    // Batches that arrive together are answered with one net.out, after all of them are in.
+    if (!this.pumpQueued) {
+      this.pumpQueued = true;
+      setImmediate(() => {
+        this.pumpQueued = false;
+        this.job?.pump();
+      });
+    }
   }
 
   onAnnounces(items: Inbound<Announce>[]): void {
@@ -342,6 +356,9 @@ export class Consensus {
   private async syncFrom(round: StatsRound): Promise<RoundOutcome> {
     const failed = new Set<string>();
     const exhausted = new Set<string>();
+    /** Sources of groups that never answered: scored only once another group proves our side works. */
+    const silent: string[] = [];
+    let outcome: RoundOutcome = 'all_sources_failed';
     for (let tries = 0; tries < MAX_GROUPS_PER_ROUND; tries++) {
       const now = this.io.now();
       const groups = round.ranked(
@@ -349,33 +366,40 @@ export class Consensus {
       );
       const best = groups.find((g) => mayBeTaller(g, this.tip.height + 1, this.tip.hash));
       if (!best) {
-        if (failed.size > 0 && groups.length === 0) return 'all_sources_failed';
+        if (failed.size > 0 && groups.length === 0) break;
         if (!this.target || this.target.height < this.tip.height) this.target = { ...this.tip };
-        return 'up_to_date';
+        outcome = 'up_to_date';
+        break;
       }
       const result = await this.runJob(best);
+      const keys = best.sources.map(peerKey);
       if (result.ok) {
-        if (result.outcome === 'synced') return 'synced';
+        if (result.outcome === 'synced') {
+          outcome = 'synced';
+          break;
+        }
         // The claim held nothing for us (same chain, or a branch no taller): look at the next group.
-        for (const s of best.sources) exhausted.add(peerKey(s));
+        for (const k of keys) exhausted.add(k);
         continue;
       }
       if (GROUP_FAILURES.has(result.code)) {
         // SPEC §5.6: the group's peers are out for this round; try the next-best group.
-        for (const s of best.sources) failed.add(peerKey(s));
+        for (const k of keys) failed.add(k);
+        if (result.code === 'sources_silent') silent.push(...keys);
         continue;
       }
-      switch (result.code) {
-        case 'store_error':
-        case 'validator_error':
-        case 'reorg_refused':
-        case 'aborted':
-          return result.code;
-        default:
-          return 'all_sources_failed';
+      outcome = result.code === 'aborted' ? 'aborted' : (result.code as RoundOutcome);
+      break;
+    }
+    if (outcome === 'synced' || outcome === 'up_to_date') {
+      const now = this.io.now();
+      for (const key of silent) {
+        const { banned } = this.scores.penalize(key, 'silence', now);
+        this.m.peerFaults.inc({ fault: 'silence' });
+        this.warnings.warn('peer_silence', { peer: key, banned }, 'source never answered while others did');
       }
     }
-    return 'all_sources_failed';
+    return outcome;
   }
 
   private async runJob(group: TargetGroup): Promise<JobResult> {

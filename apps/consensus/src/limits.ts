@@ -27,6 +27,13 @@ export const MIN_WINDOW = 4;
 /** A fast source grows to this: ~150 KB of replies in flight, a few ms of a fast peer's output. */
 export const MAX_WINDOW = 512;
 /**
+ * Requests a source may have queued beyond what its path holds (see the scheduler's `grow`):
+ * below QUEUE_LOW the window grows, above QUEUE_HIGH it shrinks. A few dozen queued requests keep
+ * a peer busy without turning our own pipeline's delay into spurious timeouts.
+ */
+export const QUEUE_LOW = 64;
+export const QUEUE_HIGH = 192;
+/**
  * Heights past the committed tip we may request (Bitcoin Core uses 1024 blocks). Every one of them
  * can sit in the reorder buffer, so this bounds its memory: 8192 × ~400 B ≈ 3 MB.
  */
@@ -39,7 +46,7 @@ export const MAX_RTO_MS = 5_000;
 /** Multiplier cap of the backoff applied when requests time out in bursts (our congestion or theirs). */
 export const MAX_RTO_BACKOFF = 8;
 /** A source that answered nothing for this long while asked is "silent" (scored, then dropped). */
-export const SILENCE_MS = 3_000;
+export const SILENCE_MS = 2_000;
 /** Timed-out heights remembered per source, so a late answer is still used instead of refetched. */
 export const MAX_LATE_PER_PEER = 4096;
 /** How often the scheduler checks timeouts and hands out heights when no reply wakes it. */
@@ -55,6 +62,8 @@ export const STALL_TICK_MS = 250;
 export const VALIDATE_BATCH = 250;
 /** Validate requests in flight at once, so several validators work in parallel. */
 export const MAX_VALIDATE_IN_FLIGHT = 8;
+/** Bytes of block JSON per bus request: well under the bus cap (900 KiB) even with junk blocks. */
+export const BUS_BATCH_BYTES = 512 * 1024;
 /** Bus timeout for validate / store requests: generous, a busy validator on a loaded host is slow. */
 export const BUS_TIMEOUT_MS = 10_000;
 /** A height refetched this often and still invalid means the target chain itself is bad. */

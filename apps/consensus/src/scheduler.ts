@@ -8,6 +8,8 @@ import {
   MAX_WINDOW,
   MIN_RTO_MS,
   MIN_WINDOW,
+  QUEUE_HIGH,
+  QUEUE_LOW,
   SILENCE_MS,
   STALL_TICK_MS,
 } from './limits.js';
@@ -49,6 +51,8 @@ class Source {
   readonly late = new Map<number, number>();
   srtt: number | null = null;
   rttvar = 0;
+  /** Lowest round trip seen: the path without queueing. */
+  minRtt = Infinity;
   backoff = 1;
   lastShrinkAt = -Infinity;
   /** Since when this source owes us an answer and has given none; null when it owes nothing. */
@@ -62,6 +66,18 @@ class Source {
     readonly addr: PeerAddr,
   ) {}
 
+  /**
+   * Delay-based growth (TCP Vegas): requests beyond what the path holds only queue, at the peer
+   * or in our own pipeline, and raise the round trip. The estimate of queued requests is
+   * window × (1 − minRtt / srtt): below QUEUE_LOW the window grows by one, above QUEUE_HIGH it
+   * shrinks a little, in between it holds.
+   */
+  grow(): void {
+    const queued = this.srtt === null ? 0 : this.window * (1 - this.minRtt / this.srtt);
+    if (queued < QUEUE_LOW) this.window = Math.min(MAX_WINDOW, this.window + 1);
+    else if (queued > QUEUE_HIGH) this.window = Math.max(MIN_WINDOW, this.window - 0.5);
+  }
+
   get rto(): number {
     const base = this.srtt === null ? INITIAL_RTO_MS : this.srtt + 4 * this.rttvar;
     return Math.min(MAX_RTO_MS, Math.max(MIN_RTO_MS, base) * this.backoff);
@@ -69,6 +85,7 @@ class Source {
 
   /** RFC 6298 smoothing. */
   sample(rtt: number): void {
+    this.minRtt = Math.min(this.minRtt, Math.max(rtt, 0.1));
     if (this.srtt === null) {
       this.srtt = rtt;
       this.rttvar = rtt / 2;
@@ -83,8 +100,8 @@ class Source {
  * The fetch scheduler (pure; time is passed in). Heights come from a range cursor (the sync) and a
  * retry queue (timed out, wrong or invalid heights, and one-off probes), lowest first. They are
  * handed out round-robin across sources, each height owned by one request at a time, each source
- * bounded by its window: +1 per answer up to MAX_WINDOW, ×¾ (at most once per timeout period) when
- * requests time out. Nothing past `limit` (the look-ahead bound) is handed out from the range.
+ * bounded by its window: grown per answer while its round trip shows little queueing (see
+ * `grow`), ×¾ (at most once per timeout period) when requests time out. Nothing past `limit` (the look-ahead bound) is handed out from the range.
  * Timeouts adapt per source (smoothed RTT + 4 × deviation, backed off when many expire at once),
  * and a tick that comes late — our own event loop stalled — shifts deadlines instead of blaming peers.
  */
@@ -210,7 +227,7 @@ export class FetchScheduler {
       this.avoid.delete(height);
       s.sample(now - sentAt);
       if (useful) {
-        s.window = Math.min(MAX_WINDOW, s.window + 1);
+        s.grow();
         s.received++;
       }
       s.backoff = 1;
@@ -303,6 +320,11 @@ export class FetchScheduler {
   /** Heights waiting to be handed out (queued plus what is left of the range, ignoring the limit). */
   get waiting(): number {
     return this.retry.length + Math.max(0, this.end - this.cursor + 1);
+  }
+
+  /** The heights in flight at one source (to make sense of a null reply that names no height). */
+  inFlightAt(key: string): number[] {
+    return [...(this.sources.get(key)?.inFlight.keys() ?? [])];
   }
 
   isInFlight(height: number): boolean {

@@ -163,6 +163,16 @@ describe('SyncJob: faulty sources', () => {
     expect(world.chain).toEqual([]);
   });
 
+  it('catches a liar whose null replies carry no height', async () => {
+    const liar = { ...honest(9, A.slice(0, 200)), bareNulls: true };
+    const world = new FakeWorld([liar]);
+    const scores = new PeerScores();
+    const target = { height: 300, hash: 'a'.repeat(63) + '0', sources: [liar.addr] };
+    const { result } = await runJob(world, target, scores, { ours: A.slice(0, 100) });
+    expect(result).toMatchObject({ ok: false, code: 'sources_failed' });
+    expect(scores.isBanned('127.0.0.1:9', world.now())).toBe(true);
+  });
+
   it('fails with sources_silent (no scoring) when no source answers at all', async () => {
     const peers = [1, 2].map((p) => ({ ...honest(p, A), silent: true }));
     const world = new FakeWorld(peers);

@@ -183,7 +183,9 @@ export class SyncJob {
       return;
     }
     const H = this.target.height;
-    this.requestProbes(H >= 1 ? [H - 1, H] : [0]);
+    // H-1 first; H only if H-1 does not hold the claimed hash (SPEC §2.1), so a null reply
+    // without a height can be read (see guessNullHeight).
+    this.requestProbes([H >= 1 ? H - 1 : 0]);
     if (this.fork) this.requestProbes(this.fork.initialProbes());
     this.pump();
   }
@@ -224,14 +226,11 @@ export class SyncJob {
   }
 
   /** A GET_BLOCK_REPLY saying "no block", with the height it echoed (if any). */
-  onNullReply(from: PeerAddr, height: number | null): void {
+  onNullReply(from: PeerAddr, echoed: number | null): void {
     if (this.phase === 'done' || this.phase === 'reorging') return;
-    if (height === null) {
-      // Cannot be matched to a request; the timeout of whatever it answered will fire.
-      this.observer.ignored?.('null_unmatched');
-      return;
-    }
     const key = peerKey(from);
+    const height = echoed ?? this.guessNullHeight(key);
+    if (height === null) return;
     const match = this.scheduler.onReply(key, height, this.io.now(), false);
     if (match === 'unsolicited') {
       this.observer.ignored?.('unsolicited');
@@ -252,6 +251,24 @@ export class SyncJob {
     // It claimed a chain this tall and cannot serve a height of it.
     this.penalize(key, 'lie', { height, why: 'null_reply' });
     this.scheduler.add([height], key);
+  }
+
+  /**
+   * Most peers send a null reply without the height (SPEC §9). It can still be read: if the
+   * claimed top H is in flight there, the benign reading is "no block H" (length convention);
+   * if one height is in flight, it is that one. Otherwise the source lacks some height it
+   * claimed: a lie, scored now, the height found by its timeout.
+   */
+  private guessNullHeight(key: string): number | null {
+    const pending = this.scheduler.inFlightAt(key);
+    if (pending.length === 0) {
+      this.observer.ignored?.('null_unmatched');
+      return null;
+    }
+    if (this.phase === 'probing' && pending.includes(this.target.height)) return this.target.height;
+    if (pending.length === 1) return pending[0]!;
+    this.penalize(key, 'lie', { why: 'null_reply' });
+    return null;
   }
 
   /** Time passes: timeouts, silence, then hand out more work. */
@@ -375,7 +392,10 @@ export class SyncJob {
     }
     if (H >= 1) {
       const b = this.answers.get(H);
-      if (!b) return;
+      if (!b) {
+        this.requestProbes([H]);
+        return;
+      }
       if (b.hash === X) {
         this.top = H;
         return;
@@ -398,7 +418,7 @@ export class SyncJob {
       this.answers.delete(h);
       this.requestedProbes.delete(h);
     }
-    this.requestProbes(heights);
+    this.requestProbes([heights[0]!]);
   }
 
   private startDownload(top: number, forkHeight: number): void {
@@ -599,9 +619,24 @@ export class SyncJob {
     if (!this.claimed.has(key) || this.failed.has(key)) return;
     this.failed.add(key);
     this.scheduler.drop(key);
+    this.purgeUnvalidated(key);
     if (this.scheduler.liveSources === 0) {
       this.fail('sources_failed', `all ${this.claimed.size} sources of the target failed`);
     }
+  }
+
+  /** A dropped source's blocks not yet sent to validation are not trusted: fetch them elsewhere. */
+  private purgeUnvalidated(key: string): void {
+    const buffer = this.buffer;
+    if (this.phase !== 'downloading' || !buffer) return;
+    const purged: number[] = [];
+    for (let h = this.validNext; h < buffer.base + buffer.capacity && h <= this.top!; h++) {
+      if (buffer.get(h)?.from === key) {
+        buffer.remove(h);
+        purged.push(h);
+      }
+    }
+    this.scheduler.add(purged, key);
   }
 
   private fail(code: JobFailure, message: string): void {

@@ -28,6 +28,8 @@ export interface NodeOptions {
   statsWindowMs?: number;
   gossipIntervalMs?: number;
   peerExpiryMs?: number;
+  /** Extra `node` arguments for every service, e.g. `--cpu-prof` (benchmarks). */
+  nodeArgs?: string[];
 }
 
 export interface ServiceSpec {
@@ -42,6 +44,8 @@ export interface NodeHandle {
   prefix: string;
   /** e.g. gossip, consensus, chain-store, validator-1.. */
   opsPorts: Record<string, number>;
+  /** Process ids by the same names, plus `nats-server` when the launcher started it (benchmarks). */
+  pids: Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -177,7 +181,7 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
         const child = spawnChild(
           name,
           process.execPath,
-          [main],
+          [...(opts.nodeArgs ?? []), main],
           { ...common, ...spec.env, OPS_PORT: String(port) },
           opts.logDir,
         );
@@ -207,7 +211,10 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
         }
       });
     }
-    return { natsUrl, prefix: opts.prefix, opsPorts, stop };
+    const pids: Record<string, number> = {};
+    for (const c of nats ? [nats, ...children] : children)
+      if (c.proc.pid !== undefined) pids[c.name] = c.proc.pid;
+    return { natsUrl, prefix: opts.prefix, opsPorts, pids, stop };
   } catch (err) {
     await stop();
     throw err;

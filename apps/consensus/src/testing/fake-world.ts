@@ -32,6 +32,8 @@ export interface FakePeer {
   corrupt?: number;
   /** Answers with PoW-less garbage. */
   garbage?: boolean;
+  /** Null replies without the height (as most real peers send them, SPEC §9). */
+  bareNulls?: boolean;
   /** STATS_REPLY: top index instead of length (SPEC §2.1), or a fake taller claim. */
   stats?: 'length' | 'top_index' | 'lie' | 'none';
 }
@@ -162,7 +164,9 @@ export class FakeWorld implements ConsensusIo {
       if (!peer || peer.silent) continue;
       if (peer.drop && this.rand() < peer.drop) continue;
       const block = peer.chain[r.height];
-      let msg: GetBlockReply | NullBlockReply = block ? blockReply(block) : nullBlockReply(r.height);
+      let msg: GetBlockReply | NullBlockReply = block
+        ? blockReply(block)
+        : nullBlockReply(peer.bareNulls ? null : r.height);
       if (block && peer.garbage) msg = { ...blockReply(block), hash: 'f'.repeat(64) };
       else if (block && peer.corrupt && this.rand() < peer.corrupt)
         msg = { ...blockReply(block), nonce: 'bad' };

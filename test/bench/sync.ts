@@ -1,0 +1,195 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freeUdpPort, freeUdpPortRange, startApp, waitFor, type ServiceProcess } from '@chainsync/testing';
+import { launchNode, type NodeHandle } from '../../apps/node/src/launcher.js';
+import { NodeClient } from '../../apps/node/src/node-client.js';
+import { fetchHeights, waitUdpAnswer } from './_pipelined-client.js';
+
+/**
+ * sync: how fast a node syncs from empty, against the wire limit measured in the same run.
+ *
+ *   (a) wire limit — a minimal pipelined client (one UDP socket, no validation, no storage)
+ *       fetches the same heights from the same devnet peers: blocks/s.
+ *   (b) node — `launchNode` (nats-server, gossip, consensus, chain-store, validators) syncs the
+ *       devnet's chain from empty: blocks/s from the start of the sync to the synced tip.
+ *
+ * Prints both, the ratio b/a (goal ≥ 0.8) and each service's peak RSS (VmHWM); the last line is
+ * JSON. Options: `--blocks N` (default 100 000), `--delay 5ms` (devnet reply delay: where
+ * pipelining matters most), `--validators N` (default 2). Env equivalents BENCH_BLOCKS,
+ * BENCH_DELAY, BENCH_VALIDATORS.
+ */
+
+const { values } = parseArgs({
+  args: process.argv.slice(3),
+  options: {
+    blocks: { type: 'string' },
+    delay: { type: 'string' },
+    validators: { type: 'string' },
+    peers: { type: 'string' },
+  },
+});
+const BLOCKS = Number(values.blocks ?? process.env.BENCH_BLOCKS ?? 100_000);
+const DELAY = values.delay ?? process.env.BENCH_DELAY ?? '';
+const VALIDATORS = Number(values.validators ?? process.env.BENCH_VALIDATORS ?? 2);
+const PEERS = Number(values.peers ?? process.env.BENCH_PEERS ?? 4);
+const D = 1;
+const HOST = '127.0.0.1';
+/**
+ * The baseline client's window per peer is calibrated: too shallow starves the pipe, too deep
+ * overruns the peers' socket buffers (drops, re-sends). The best of these on a sample is used.
+ */
+const WIRE_WINDOWS = [16, 32, 64, 128, 256];
+const CALIBRATION_BLOCKS = Math.min(BLOCKS, 10_000);
+const TIMEOUT_MS = 90_000 + BLOCKS;
+
+/** Peak resident set of a process (kB → MB), or 0 when it is gone. */
+function peakRssMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+let devnet: ServiceProcess | undefined;
+let node: NodeHandle | undefined;
+let client: NodeClient | undefined;
+const dataDir = mkdtempSync(join(tmpdir(), 'cs-bench-sync-'));
+try {
+  const basePort = await freeUdpPortRange(PEERS);
+  const targets = Array.from({ length: PEERS }, (_, i) => ({ host: HOST, port: basePort + i }));
+  const faults = DELAY ? `*:delay=${DELAY}` : '';
+  console.log(
+    `sync bench: ${BLOCKS} blocks at difficulty ${D} on ${PEERS} devnet peers (own process)` +
+      `${DELAY ? `, reply delay ${DELAY}` : ''}; node with ${VALIDATORS} validators`,
+  );
+  const t0 = performance.now();
+  devnet = startApp(
+    'devnet',
+    { LOG_LEVEL: 'warn' },
+    [
+      '--peers',
+      String(PEERS),
+      '--base-port',
+      String(basePort),
+      '--blocks',
+      String(BLOCKS),
+      '--difficulty',
+      String(D),
+      ...(faults ? ['--faults', faults] : []),
+    ],
+  );
+  cleanups.push(() => devnet!.kill());
+  for (const t of targets) await waitUdpAnswer(t, '{"type":"STATS"}', 300_000);
+  console.log(`devnet up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // (a) the wire limit, with the client's best window
+  let best = { window: WIRE_WINDOWS[0]!, rate: 0 };
+  for (const window of WIRE_WINDOWS) {
+    const r = await fetchHeights({ targets, from: 0, to: CALIBRATION_BLOCKS, window, timeoutMs: 500 });
+    if (r.complete && r.rate > best.rate) best = { window, rate: r.rate };
+  }
+  console.log(`wire client window: ${best.window} per peer (best of ${WIRE_WINDOWS.join(', ')})`);
+  const wire = await fetchHeights({
+    targets,
+    from: 0,
+    to: BLOCKS,
+    window: best.window,
+    timeoutMs: 500,
+    deadlineMs: TIMEOUT_MS,
+  });
+  if (!wire.complete) throw new Error(`wire run incomplete: ${wire.blocks}/${BLOCKS}`);
+  console.log(
+    `(a) wire limit: ${Math.round(wire.rate)} blocks/s (${(wire.elapsedMs / 1000).toFixed(2)} s, ${wire.resent} re-sent)`,
+  );
+
+  // (b) the node, from empty
+  const udpPort = await freeUdpPort();
+  node = await launchNode({
+    peers: targets.map((t) => `${t.host}:${t.port}`),
+    udpPort,
+    udpHost: HOST,
+    advertiseHost: HOST,
+    difficulty: D,
+    dataDir,
+    name: 'bench',
+    validators: VALIDATORS,
+    prefix: `bench_${udpPort}`,
+    statsWindowMs: 300,
+    logLevel: 'warn',
+    logDir: process.env.BENCH_LOG_DIR,
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile every service under this load.
+    nodeArgs: process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean),
+  });
+  cleanups.push(() => node!.stop());
+  client = await NodeClient.connect(node.natsUrl, node.prefix);
+  cleanups.push(() => client!.close());
+
+  let syncStart: number | undefined;
+  let lastLog = performance.now();
+  const done = await waitFor(
+    async () => {
+      const s = await client!.status();
+      const now = performance.now();
+      if (syncStart === undefined && (s.phase === 'syncing' || s.tip.height >= 0)) syncStart = now;
+      if (now - lastLog > 5_000) {
+        lastLog = now;
+        console.log(`  … height ${s.tip.height}, ${Math.round(s.blocksPerSecond)} blocks/s`);
+      }
+      return s.tip.height === BLOCKS - 1 ? now : undefined;
+    },
+    { timeoutMs: TIMEOUT_MS, intervalMs: 20, what: `the node to reach height ${BLOCKS - 1}` },
+  );
+  const nodeSeconds = (done - syncStart!) / 1000;
+  const nodeBps = BLOCKS / nodeSeconds;
+  console.log(`(b) node sync: ${Math.round(nodeBps)} blocks/s (${nodeSeconds.toFixed(2)} s from empty)`);
+  const ratio = nodeBps / wire.rate;
+  console.log(`ratio b/a: ${ratio.toFixed(2)} (goal ≥ 0.8)`);
+
+  // What the sync cost on the wire: requests sent per block committed, timeouts, unused replies.
+  const metrics = await (await fetch(`http://127.0.0.1:${node.opsPorts.consensus}/metrics`)).text();
+  const sum = (name: string) =>
+    metrics
+      .split('\n')
+      .filter((l) => l.startsWith(`chainsync_consensus_${name}`))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  console.log(
+    `consensus: ${sum('blocks_requested_total')} GET_BLOCKs for ${BLOCKS} blocks, ` +
+      `${sum('request_timeouts_total')} timed out, ${sum('replies_ignored_total')} replies unused, ` +
+      `${sum('blocks_invalid_total')} invalid`,
+  );
+  const rss: Record<string, number> = {};
+  const cpu: string[] = [];
+  for (const [name, pid] of Object.entries(node.pids)) {
+    rss[name] = peakRssMb(pid);
+    cpu.push(`${name} ${cpuSeconds(pid).toFixed(1)}`);
+  }
+  console.log(`CPU seconds used (whole run): ${cpu.join(', ')}`);
+  console.log(`peak RSS (MB): ${Object.entries(rss).map(([k, v]) => `${k} ${v}`).join(', ')}  (goal: consensus < 150)`);
+  console.log(
+    JSON.stringify({
+      bench: 'sync',
+      wire_bps: Math.round(wire.rate),
+      node_bps: Math.round(nodeBps),
+      ratio: Math.round(ratio * 100) / 100,
+      rss_mb: rss,
+    }),
+  );
+} finally {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  rmSync(dataDir, { recursive: true, force: true });
+}
