@@ -231,8 +231,9 @@ function spawnChild(
   args: string[],
   env: Record<string, string>,
   logDir: string | undefined,
+  quiet = false,
 ): Running {
-  let out: number | 'inherit' = 'inherit';
+  let out: number | 'inherit' | 'ignore' = quiet ? 'ignore' : 'inherit';
   if (logDir) {
     mkdirSync(logDir, { recursive: true });
     out = openSync(join(logDir, `${name}.log`), 'a');
