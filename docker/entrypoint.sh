@@ -1,0 +1,19 @@
+#!/bin/sh
+# Runs one chainsync service: the first argument names it, the rest go to the service.
+# `exec` makes node PID 1, so `docker stop`'s SIGTERM reaches its graceful shutdown.
+set -e
+service="${1:-}"
+case "$service" in
+  gossip | consensus | validator | chain-store | api | devnet)
+    shift
+    # The healthcheck runs as its own process: tell it which service (and so which port) this is.
+    echo "$service" >/tmp/chainsync-service
+    exec node "/app/apps/$service/dist/main.js" "$@"
+    ;;
+  *)
+    echo "usage: docker run <image> gossip|consensus|validator|chain-store|api|devnet [args]" >&2
+    echo "configuration is by environment variables; see docs/operating.md" >&2
+    [ "$service" = "--help" ] && exit 0
+    exit 2
+    ;;
+esac
