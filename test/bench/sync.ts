@@ -69,6 +69,8 @@ let devnet: ServiceProcess | undefined;
 let node: NodeHandle | undefined;
 let client: NodeClient | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'cs-bench-sync-'));
+const logDir = process.env.BENCH_LOG_DIR ?? join(dataDir, 'logs');
+let failed = true;
 try {
   const basePort = await freeUdpPortRange(PEERS);
   const targets = Array.from({ length: PEERS }, (_, i) => ({ host: HOST, port: basePort + i }));
@@ -78,21 +80,17 @@ try {
       `${DELAY ? `, reply delay ${DELAY}` : ''}; node with ${VALIDATORS} validators`,
   );
   const t0 = performance.now();
-  devnet = startApp(
-    'devnet',
-    { LOG_LEVEL: 'warn' },
-    [
-      '--peers',
-      String(PEERS),
-      '--base-port',
-      String(basePort),
-      '--blocks',
-      String(BLOCKS),
-      '--difficulty',
-      String(D),
-      ...(faults ? ['--faults', faults] : []),
-    ],
-  );
+  devnet = startApp('devnet', { LOG_LEVEL: 'warn' }, [
+    '--peers',
+    String(PEERS),
+    '--base-port',
+    String(basePort),
+    '--blocks',
+    String(BLOCKS),
+    '--difficulty',
+    String(D),
+    ...(faults ? ['--faults', faults] : []),
+  ]);
   cleanups.push(() => devnet!.kill());
   for (const t of targets) await waitUdpAnswer(t, '{"type":"STATS"}', 300_000);
   console.log(`devnet up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -131,7 +129,8 @@ try {
     prefix: `bench_${udpPort}`,
     statsWindowMs: 300,
     logLevel: 'warn',
-    logDir: process.env.BENCH_LOG_DIR,
+    // Service logs go to files (printed on failure), so the figures stay readable.
+    logDir: logDir,
     // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile every service under this load.
     nodeArgs: process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean),
   });
@@ -179,7 +178,11 @@ try {
     cpu.push(`${name} ${cpuSeconds(pid).toFixed(1)}`);
   }
   console.log(`CPU seconds used (whole run): ${cpu.join(', ')}`);
-  console.log(`peak RSS (MB): ${Object.entries(rss).map(([k, v]) => `${k} ${v}`).join(', ')}  (goal: consensus < 150)`);
+  console.log(
+    `peak RSS (MB): ${Object.entries(rss)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}  (goal: consensus < 150)`,
+  );
   console.log(
     JSON.stringify({
       bench: 'sync',
@@ -189,7 +192,9 @@ try {
       rss_mb: rss,
     }),
   );
+  failed = false;
 } finally {
+  if (failed) console.error(`service logs: ${logDir}`);
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!failed || process.env.BENCH_LOG_DIR) rmSync(dataDir, { recursive: true, force: true });
 }

@@ -85,7 +85,9 @@ describe('consensus', () => {
     await waitFor(async () => (await client.status()).phase === 'synced', { timeoutMs: 30_000 });
     expect(await client.tip()).toEqual(tipOf(devnet.chain));
     udp.send(nodeAddr, { type: 'STATS' });
-    const reply = await udp.waitFor((m: Message, from) => m.type === 'STATS_REPLY' && from.port === nodeAddr.port);
+    const reply = await udp.waitFor(
+      (m: Message, from) => m.type === 'STATS_REPLY' && from.port === nodeAddr.port,
+    );
     expect(reply).toEqual({ type: 'STATS_REPLY', height: LENGTH, hash: devnet.chain.at(-1)!.hash });
   });
 
@@ -101,7 +103,9 @@ describe('consensus', () => {
     const rounds = (await client.status()).roundsCompleted;
     udp.send(nodeAddr, { type: 'CONSENSUS' });
     await waitFor(async () => (await client.status()).roundsCompleted > rounds, { timeoutMs: 15_000 });
-    expect(await consensusMetric('round_triggers_total{reason="run",started="yes"')).toBeGreaterThanOrEqual(1);
+    expect(await consensusMetric('round_triggers_total{reason="run",started="yes"')).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it('reorgs atomically to a taller branch forking 50 blocks back', async () => {
