@@ -27,7 +27,8 @@ export async function main(args: string[]): Promise<void> {
   }
   process.stderr.write(
     `chainsync run: node "${opts.name}" up — UDP ${opts.udpHost ?? '0.0.0.0'}:${opts.udpPort}, ` +
-      `NATS ${node.natsUrl} (prefix ${node.prefix}), ops ports ${JSON.stringify(node.opsPorts)}\n`,
+      `NATS ${node.natsUrl} (prefix ${node.prefix}), ops ports ${JSON.stringify(node.opsPorts)}, ` +
+      `pids ${JSON.stringify(node.pids)}\n`,
   );
   let stopping = false;
   const shutdown = (signal: string) => {

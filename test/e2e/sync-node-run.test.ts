@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  freeUdpPort,
+  freeUdpPortRange,
+  repoRoot,
+  startProcess,
+  waitFor,
+  type ServiceProcess,
+} from '@chainsync/testing';
+import { startDevnet, type Devnet } from '../../apps/devnet/src/index.js';
+import { NodeClient } from '../../apps/node/src/node-client.js';
+
+/**
+ * `npm run node`: the launcher as a command. One whole node (its own nats-server and every
+ * service as a child process) syncs a small devnet; SIGTERM to the command stops every process.
+ */
+
+const HOST = '127.0.0.1';
+let devnet: Devnet | undefined;
+let run: ServiceProcess | undefined;
+const dataDir = mkdtempSync(join(tmpdir(), 'cs-node-run-'));
+
+afterAll(async () => {
+  await run?.kill('SIGKILL');
+  await devnet?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm run node', () => {
+  it('starts a whole node that syncs, and stops every process on SIGTERM', async () => {
+    const base = await freeUdpPortRange(2);
+    devnet = await startDevnet({ peers: 2, basePort: base, blocks: 300, difficulty: 1 });
+    const udpPort = await freeUdpPort();
+    run = startProcess(
+      'node-run',
+      process.execPath,
+      [
+        join(repoRoot, 'apps/node/dist/main.js'),
+        'run',
+        '--peers',
+        devnet.peers.map((p) => `${HOST}:${p.port}`).join(','),
+        '--udp-port',
+        String(udpPort),
+        '--advertise-host',
+        HOST,
+        '--difficulty',
+        '1',
+        '--data-dir',
+        dataDir,
+        '--validators',
+        '1',
+        '--prefix',
+        `run_${udpPort}`,
+        '--log-dir',
+        join(dataDir, 'logs'),
+      ],
+      { UDP_HOST: HOST, STATS_WINDOW_MS: '300' },
+    );
+    const line = await waitFor(() => /node "chainsync" up .*$/m.exec(run!.output())?.[0], {
+      timeoutMs: 60_000,
+      what: 'the node to come up',
+    });
+    const natsUrl = /NATS (nats:\/\/\S+)/.exec(line)![1]!;
+    const pids = JSON.parse(/pids (\{.*\})/.exec(line)![1]!) as Record<string, number>;
+    expect(Object.keys(pids).sort()).toEqual([
+      'chain-store',
+      'consensus',
+      'gossip',
+      'nats-server',
+      'validator-1',
+    ]);
+
+    const client = await NodeClient.connect(natsUrl, `run_${udpPort}`);
+    try {
+      await waitFor(async () => (await client.tip()).height === 299, { timeoutMs: 30_000 });
+      expect((await client.status()).phase).toBe('synced');
+    } finally {
+      await client.close();
+    }
+
+    expect(await run.kill('SIGTERM')).toBe(0);
+    expect(run.output()).toMatch(/SIGTERM, stopping every service/);
+    for (const [name, pid] of Object.entries(pids))
+      expect(alive(pid), `${name} (${pid}) still running`).toBe(false);
+  });
+});
