@@ -27,7 +27,8 @@ function wrap(node) {
 function age(seconds) {
   if (seconds < 60) return `${Math.round(seconds)} s`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
-  return `${Math.round(seconds / 3600)} h`;
+  if (seconds < 48 * 3600) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} d`;
 }
 
 const short = (hash) => (hash ? `${hash.slice(0, 10)}…${hash.slice(-10)}` : '–');
@@ -77,10 +78,13 @@ function renderSparkline(samples) {
     if (dt > 0) rates.push(Math.max(0, (samples[i].height - samples[i - 1].height) / dt));
   }
   const max = Math.max(1, ...rates);
+  const top = max * 1.25; // headroom: a steady rate sits below the top edge
   const step = rates.length > 1 ? 600 / (rates.length - 1) : 0;
-  const points = rates.map((r, i) => `${(i * step).toFixed(1)},${(78 - (r / max) * 74).toFixed(1)}`);
+  // Keep the line off the edges (y 6..74 of 80) so a flat rate stays visible.
+  const points = rates.map((r, i) => `${(i * step).toFixed(1)},${(74 - (r / top) * 68).toFixed(1)}`);
   $('spark-line').setAttribute('points', points.join(' '));
-  $('sparkline').setAttribute('aria-label', `sync rate, peak ${max.toFixed(1)} blocks/s`);
+  $('spark-label').textContent =
+    rates.length < 2 ? 'collecting samples…' : `peak ${max.toFixed(max < 10 ? 1 : 0)} blocks/s`;
 }
 
 function renderPeers(p) {

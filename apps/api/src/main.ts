@@ -40,6 +40,7 @@ await runService({
     view.bus = bus;
     health.start();
     const v = view;
+    void v.sample();
     const timer = setInterval(() => void v.sample(), SAMPLE_INTERVAL_MS);
     onClose(() => {
       clearInterval(timer);
