@@ -24,6 +24,7 @@ function setup(peers: FakePeer[], ours: typeof A = []) {
       intervalMs: 60_000,
       tickMs: 5,
       minRoundGapMs: 10,
+      claimRoundGapMs: 300,
       roundRetryMs: 50,
     },
     log,
@@ -110,6 +111,25 @@ describe('Consensus coordinator', () => {
     expect(world.chain.length).toBe(A.length + 1);
     expect(await count(metrics.announces, { result: 'appended' })).toBe(1);
     expect(await count(metrics.announces, { result: 'taller' })).toBe(1);
+  });
+
+  it('lets a flood of forged taller claims start at most one round per gap', async () => {
+    const { c, metrics } = setup([{ addr: addr(1), chain: A }], A);
+    await c.start();
+    await waitFor(() => c.status().phase === 'synced', { timeoutMs: 10_000 });
+    const rounds = c.status().roundsCompleted;
+    const forged = { ...mineOn(A.at(-1)!, 'x'), height: A.length + 50 };
+    for (let i = 0; i < 200; i++) {
+      c.onAnnounces([{ from: addr(1000 + i), msg: { type: 'ANNOUNCE', ...forged } }]);
+      c.onStatsReplies([
+        { from: addr(2000 + i), msg: { type: 'STATS_REPLY', height: A.length + 50, hash: forged.hash } },
+      ]);
+    }
+    // 400 claims: one round now (or after the gap) and at most one more queued behind it.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(c.status().roundsCompleted - rounds).toBeGreaterThanOrEqual(1);
+    expect(c.status().roundsCompleted - rounds).toBeLessThanOrEqual(2);
+    expect(await count(metrics.roundTriggers, { started: 'no' })).toBeGreaterThan(390);
   });
 
   it('starts a round on consensus.run unless one is running, and on a taller STATS_REPLY', async () => {

@@ -17,6 +17,7 @@ import {
 } from '@chainsync/protocol';
 import type { Logger, RateLimitedLog } from '@chainsync/service-kit';
 import {
+  CLAIM_ROUND_GAP_MS,
   MAX_QUEUED_ANNOUNCES,
   MIN_ROUND_GAP_MS,
   PROGRESS_LOG_MS,
@@ -47,6 +48,7 @@ export interface ConsensusOptions {
   tickMs?: number;
   roundRetryMs?: number;
   minRoundGapMs?: number;
+  claimRoundGapMs?: number;
   lookahead?: number;
 }
 
@@ -153,7 +155,10 @@ export class Consensus {
       return false;
     }
     this.m.roundTriggers.inc({ reason, started: 'yes' });
-    const wait = this.lastRoundStartAt + (this.opts.minRoundGapMs ?? MIN_ROUND_GAP_MS) - this.io.now();
+    const gap = networkTriggered
+      ? (this.opts.claimRoundGapMs ?? CLAIM_ROUND_GAP_MS)
+      : (this.opts.minRoundGapMs ?? MIN_ROUND_GAP_MS);
+    const wait = this.lastRoundStartAt + gap - this.io.now();
     if (wait > 0) {
       this.delayedRound = setTimeout(() => {
         this.delayedRound = null;

@@ -14,8 +14,14 @@ export {
 // ---- Round ----
 /** STATS_REPLYs kept per round: one per source, and the peer table holds at most MAX_PEERS anyway. */
 export const MAX_ROUND_REPLIES = 1000;
-/** Rounds triggered by the network (CONSENSUS, taller STATS/ANNOUNCE) start at most this often. */
+/** Rounds start at most this often, whatever asks for them. */
 export const MIN_ROUND_GAP_MS = 1_000;
+/**
+ * A round asked for by a taller STATS_REPLY or ANNOUNCE (claims anyone can forge) starts at most
+ * this long after the previous one began: a flood of fake claims cannot make us STATS every peer
+ * every second, and a real fork still gets its round within seconds.
+ */
+export const CLAIM_ROUND_GAP_MS = 5_000;
 /** After a round whose sources all failed, the next one comes this soon (not a full interval later). */
 export const ROUND_RETRY_MS = 5_000;
 
