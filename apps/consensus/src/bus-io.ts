@@ -1,12 +1,5 @@
-import {
-  type Block,
-  type BlockVerdict,
-  type Message,
-  type PeerAddr,
-  type ReplyOf,
-  type RequestSubject,
-} from '@chainsync/protocol';
-import { BusError, decodeJson, type Bus } from '@chainsync/service-kit';
+import type { Block, BlockVerdict, Message, PeerAddr, RequestSubject } from '@chainsync/protocol';
+import type { Bus } from '@chainsync/service-kit';
 import type { ConsensusIo } from './consensus.js';
 import { BUS_BATCH_BYTES, BUS_TIMEOUT_MS } from './limits.js';
 import type { ConsensusMetrics } from './metrics.js';
@@ -49,34 +42,14 @@ function chunks(blocks: Block[]): Block[][] {
 /** The coordinator's I/O over the bus: thin, no decisions. */
 export function busIo(bus: Bus, m: ConsensusMetrics, difficulty: number): ConsensusIo {
   /** A request whose payload is `head` plus the blocks' cached JSON; an error reply throws. */
-  async function callWithBlocks<S extends RequestSubject>(
+  function callWithBlocks<S extends RequestSubject>(
     subject: S,
     head: Record<string, unknown>,
     blocks: Block[],
-  ): Promise<Extract<ReplyOf<S>, { ok: true }>> {
+  ) {
     const prefix = JSON.stringify(head).slice(0, -1);
     const body = `${prefix}${prefix.length > 1 ? ',' : ''}"blocks":[${blocks.map(blockJson).join(',')}]}`;
-    let data: Uint8Array;
-    try {
-      const msg = await bus.nc.request(bus.subject(subject), encoder.encode(body), {
-        timeout: BUS_TIMEOUT_MS,
-      });
-      data = msg.data;
-    } catch (err) {
-      const text = String((err as Error).message ?? err);
-      const code = /no responders/i.test(text)
-        ? 'no_responders'
-        : /timeout/i.test(text)
-          ? 'timeout'
-          : 'request_failed';
-      throw new BusError(code, `${subject}: ${text}`);
-    }
-    const reply = decodeJson(data) as ReplyOf<S>;
-    if (!reply || reply.ok !== true) {
-      const e = reply as { code?: string; message?: string } | null;
-      throw new BusError(e?.code ?? 'bad_reply', `${subject}: ${e?.message ?? 'malformed reply'}`);
-    }
-    return reply as Extract<ReplyOf<S>, { ok: true }>;
+    return bus.callEncoded(subject, encoder.encode(body), BUS_TIMEOUT_MS);
   }
 
   const sendMessages = (items: { to: PeerAddr; msg: Message }[]) => {

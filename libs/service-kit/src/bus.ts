@@ -106,9 +106,24 @@ export class Bus {
     payload: RequestOf<S>,
     timeoutMs = 2_000,
   ): Promise<ReplyOf<S>> {
+    return this.requestEncoded(name, encodeJson(payload), timeoutMs);
+  }
+
+  /**
+   * `request` with a payload the caller already encoded (e.g. assembled from cached JSON on a hot
+   * path). The bytes must be the JSON of a `RequestOf<S>`; the size cap still applies.
+   */
+  async requestEncoded<S extends RequestSubject>(
+    name: S,
+    payload: Uint8Array,
+    timeoutMs = 2_000,
+  ): Promise<ReplyOf<S>> {
+    if (payload.byteLength > MAX_BUS_PAYLOAD_BYTES) {
+      throw new BusError('payload_too_large', `${name}: payload of ${payload.byteLength} bytes`);
+    }
     let msg: Msg;
     try {
-      msg = await this.nc.request(this.subject(name), encodeJson(payload), { timeout: timeoutMs });
+      msg = await this.nc.request(this.subject(name), payload, { timeout: timeoutMs });
     } catch (err) {
       const text = String((err as Error).message ?? err);
       const code = /no responders/i.test(text)
@@ -127,7 +142,16 @@ export class Bus {
     payload: RequestOf<S>,
     timeoutMs?: number,
   ): Promise<Extract<ReplyOf<S>, { ok: true }>> {
-    const reply = (await this.request(name, payload, timeoutMs)) as ReplyOf<S>;
+    return this.callEncoded(name, encodeJson(payload), timeoutMs);
+  }
+
+  /** `call` with a payload the caller already encoded (see `requestEncoded`). */
+  async callEncoded<S extends RequestSubject>(
+    name: S,
+    payload: Uint8Array,
+    timeoutMs?: number,
+  ): Promise<Extract<ReplyOf<S>, { ok: true }>> {
+    const reply = (await this.requestEncoded(name, payload, timeoutMs)) as ReplyOf<S>;
     if (!reply || typeof reply !== 'object' || reply.ok !== true) {
       const err = reply as ErrorReply | undefined;
       throw new BusError(err?.code ?? 'bad_reply', `${name}: ${err?.message ?? 'malformed reply'}`);
