@@ -12,7 +12,12 @@ const MAX_READ_BYTES = 256 * 1024;
  * lines through pino-pretty. The files stay the record; this is only a view of them.
  */
 export function followLogs(dir: string, write: (text: string) => void): () => void {
-  const pretty = prettyFactory({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l' });
+  const pretty = prettyFactory({
+    colorize: process.stderr.isTTY,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service,node',
+    messageFormat: (log, messageKey) => `${String(log.service ?? '')}: ${String(log[messageKey] ?? '')}`,
+  });
   const offsets = new Map<string, number>();
   const partial = new Map<string, string>();
   const buf = Buffer.alloc(MAX_READ_BYTES);
@@ -43,7 +48,7 @@ export function followLogs(dir: string, write: (text: string) => void): () => vo
         try {
           write(pretty(JSON.parse(line) as object));
         } catch {
-          write(`${line}\n`);
+          write(`${name.replace(/\.log$/, '')}: ${line}\n`); // not pino (nats-server, node warnings)
         }
       }
     }

@@ -39,9 +39,13 @@ export function spawnNode(
   onLine?: (line: string) => void,
 ): StartChild {
   installExitHook();
+  // Own process group: a terminal's Ctrl-C reaches only `npm start`, which then stops each child
+  // once, in order (a child that also got the SIGINT would see our SIGTERM as a second signal
+  // and skip its graceful shutdown).
   const proc = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   children.add(proc);
   const log = createWriteStream(logFile, { flags: 'a' });

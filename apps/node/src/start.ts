@@ -55,8 +55,7 @@ async function run(o: StartOptions): Promise<number> {
     return 2;
   }
 
-  // Ctrl-C: stop the view, then everything started, in reverse order. Children in the terminal's
-  // process group get the SIGINT too and begin their own graceful stop; stop() waits for them.
+  // Ctrl-C: stop the view, then everything started, in reverse order, waiting for each to exit.
   const stopping = new AbortController();
   const onSignal = () => {
     if (stopping.signal.aborted) say('still stopping…');
