@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -22,7 +22,8 @@ export async function startOpsServer(opts: {
 }): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({
     loggerInstance: opts.log.child({ component: 'ops' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Scrapes and probes every few seconds would drown the service's own lines.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
