@@ -69,6 +69,8 @@ export type RoundOutcome =
 
 /** Groups tried per round before giving up until the next one (bounds a round against many liars). */
 const MAX_GROUPS_PER_ROUND = 8;
+/** How often start() asks again for the tip while chain-store is not up. */
+const STORE_RETRY_MS = 500;
 /** Gauges and the progress / stall checks run this often. */
 const REPORT_MS = 1_000;
 /** Job failures that end the target's group for this round: the next group is tried. */
@@ -123,9 +125,19 @@ export class Consensus {
     private readonly m: ConsensusMetrics,
   ) {}
 
-  /** Loads the tip, starts the timers and the boot round. */
+  /** Loads the tip (waiting for the store if it is not up yet), starts the timers and the boot round. */
   async start(): Promise<void> {
-    this.setTip(await this.io.tip());
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        this.setTip(await this.io.tip());
+        break;
+      } catch (err) {
+        if (attempt % 10 === 0)
+          this.log.warn({ err: String(err) }, 'store.tip failed; waiting for chain-store');
+        await new Promise((r) => setTimeout(r, STORE_RETRY_MS));
+      }
+    }
+    if (this.stopped) return;
     this.timers.push(setInterval(() => this.job?.tick(), this.opts.tickMs ?? TICK_MS));
     this.timers.push(setInterval(() => this.requestRound('timer'), this.opts.intervalMs));
     this.timers.push(setInterval(() => this.report(), REPORT_MS));

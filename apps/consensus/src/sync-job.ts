@@ -484,6 +484,11 @@ export class SyncJob {
       this.pump();
       return;
     }
+    if (verdicts && verdicts.length !== batch.blocks.length) {
+      // A verdict per block or the batch counts as not validated at all.
+      error = new Error(`validate returned ${verdicts.length} verdicts for ${batch.blocks.length} blocks`);
+      verdicts = null;
+    }
     batch.verdicts = verdicts;
     batch.error = error;
     while (
