@@ -183,6 +183,28 @@ describe('SyncJob: faulty sources', () => {
   });
 });
 
+describe('SyncJob: validators', () => {
+  it('sends a batch again after a validate error', async () => {
+    const peers = [honest(1, A)];
+    const world = new FakeWorld(peers);
+    world.failValidates = 2;
+    const { result } = await runJob(world, claim(A, peers), new PeerScores());
+    expect(result.ok).toBe(true);
+    expect(world.chain).toEqual(A);
+  });
+
+  it('gives up with validator_error when validation keeps failing, scoring nobody', async () => {
+    const peers = [honest(1, A)];
+    const world = new FakeWorld(peers);
+    world.failValidates = 1_000;
+    const scores = new PeerScores();
+    const { result } = await runJob(world, claim(A, peers), scores);
+    expect(result).toMatchObject({ ok: false, code: 'validator_error' });
+    expect(scores.faults('127.0.0.1:1')).toBe(0);
+    expect(world.chain).toEqual([]);
+  });
+});
+
 describe('SyncJob: forks', () => {
   it('finds the fork point, stages the branch and reorgs to it atomically', async () => {
     const peers = [honest(1, B), honest(2, B)];

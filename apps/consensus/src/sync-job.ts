@@ -83,12 +83,16 @@ export interface JobSnapshot {
   sources: SourceSnapshot[];
 }
 
+/** A validate batch: a run of buffered blocks and where its request stands. */
 interface Batch {
   first: number;
   blocks: Block[];
+  /** An earlier batch failed: this one's prevHash may be wrong, its answer is ignored. */
   stale: boolean;
-  verdicts: BlockVerdict[] | null;
-  error: unknown;
+  state:
+    | { status: 'validating' }
+    | { status: 'validated'; verdicts: BlockVerdict[] }
+    | { status: 'failed'; error: unknown };
 }
 
 interface ProbeAnswer {
@@ -467,53 +471,57 @@ export class SyncJob {
       const first = this.validNext;
       const prevHash = first === buffer.base ? this.commitHash : buffer.get(first - 1)!.block.hash;
       const blocks = buffer.runFrom(first, len).map((r) => r.block);
-      const batch: Batch = { first, blocks, stale: false, verdicts: null, error: null };
+      const batch: Batch = { first, blocks, stale: false, state: { status: 'validating' } };
       this.batches.push(batch);
       this.validating++;
       this.validNext += len;
       this.io.validate(prevHash, first, blocks).then(
-        (verdicts) => this.onValidated(batch, verdicts, null),
-        (err) => this.onValidated(batch, null, err ?? new Error('validate failed')),
+        (verdicts) =>
+          this.onValidated(
+            batch,
+            verdicts.length === blocks.length
+              ? { status: 'validated', verdicts }
+              : // A verdict per block, or the batch counts as not validated at all.
+                {
+                  status: 'failed',
+                  error: new Error(`${verdicts.length} verdicts for ${blocks.length} blocks`),
+                },
+          ),
+        (error) => this.onValidated(batch, { status: 'failed', error }),
       );
     }
   }
 
-  private onValidated(batch: Batch, verdicts: BlockVerdict[] | null, error: unknown): void {
+  /** A batch's answer; answers are applied in batch order, so each prevHash was checked first. */
+  private onValidated(batch: Batch, state: Batch['state']): void {
     this.validating--;
     if (this.phase !== 'downloading' || batch.stale) {
       this.pump();
       return;
     }
-    if (verdicts && verdicts.length !== batch.blocks.length) {
-      // A verdict per block or the batch counts as not validated at all.
-      error = new Error(`validate returned ${verdicts.length} verdicts for ${batch.blocks.length} blocks`);
-      verdicts = null;
-    }
-    batch.verdicts = verdicts;
-    batch.error = error;
-    while (
-      this.batches.length > 0 &&
-      (this.batches[0]!.verdicts !== null || this.batches[0]!.error !== null)
-    ) {
+    batch.state = state;
+    while (this.batches.length > 0 && this.batches[0]!.state.status !== 'validating') {
       const b = this.batches.shift()!;
-      if (b.error !== null) {
+      if (b.state.status === 'failed') {
         if (++this.validateErrors >= MAX_VALIDATE_ERRORS) {
-          this.fail('validator_error', `validate failed ${this.validateErrors} times: ${String(b.error)}`);
+          this.fail(
+            'validator_error',
+            `validate failed ${this.validateErrors} times: ${String(b.state.error)}`,
+          );
           return;
         }
         this.restartValidationAt(b.first);
         break;
       }
       this.validateErrors = 0;
-      if (!this.applyVerdicts(b)) break;
+      if (!this.applyVerdicts(b, (b.state as { verdicts: BlockVerdict[] }).verdicts)) break;
       if (this.phase !== 'downloading') return;
     }
     this.pump();
   }
 
-  /** Applies a batch's verdicts in order; false when a block failed (later batches went stale). */
-  private applyVerdicts(b: Batch): boolean {
-    const verdicts = b.verdicts!;
+  /** Applies a batch's verdicts; false when a block failed (later batches went stale). */
+  private applyVerdicts(b: Batch, verdicts: BlockVerdict[]): boolean {
     const bad = verdicts.findIndex((v) => !v.ok);
     const good = bad < 0 ? b.blocks.length : bad;
     if (good > 0) {

@@ -54,6 +54,8 @@ export class FakeWorld implements ConsensusIo {
   readonly outbox: Assignment[] = [];
   readonly sentMessages: { to: PeerAddr; msg: Message }[] = [];
   validateCalls = 0;
+  /** The next this-many validate calls fail (a validator gone, a timeout). */
+  failValidates = 0;
   appendCalls = 0;
   reorgs = 0;
   /** Where replies go; set by the test (a SyncJob or the coordinator). */
@@ -98,6 +100,10 @@ export class FakeWorld implements ConsensusIo {
   async validate(prevHash: string | null, firstHeight: number, blocks: Block[]): Promise<BlockVerdict[]> {
     this.validateCalls++;
     await Promise.resolve();
+    if (this.failValidates > 0) {
+      this.failValidates--;
+      throw new StoreError('no_responders', 'validate: no responders');
+    }
     return validateRun(blocks, prevHash, firstHeight, this.difficulty);
   }
 
