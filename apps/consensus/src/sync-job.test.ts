@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isBlockReply, toBlock, type Block } from '@chainsync/protocol';
+import { SILENCE_MS } from './limits.js';
 import { PeerScores } from './peer-scores.js';
 import { SyncJob, type JobResult, type SyncTarget } from './sync-job.js';
 import { mineChain } from './testing/chain.js';
@@ -141,6 +142,19 @@ describe('SyncJob: faulty sources', () => {
     expect(result.ok).toBe(true);
     expect(world.chain).toEqual(A);
     expect(scores.score('127.0.0.1:2', world.now())).toBeLessThan(0);
+  });
+
+  it('scores a source that answered nothing even when the sync was over in a moment', async () => {
+    const short = A.slice(0, 100);
+    const peers = [honest(1, short), { ...honest(2, short), silent: true }];
+    const world = new FakeWorld(peers);
+    const scores = new PeerScores();
+    // Its first requests time out (1 s), but the sync ends before silence is timed (2 s).
+    const { result } = await runJob(world, claim(short, peers), scores, { stepMs: 200 });
+    expect(result.ok).toBe(true);
+    expect(world.manualClock! - 1_000_000).toBeLessThan(SILENCE_MS);
+    expect(scores.faults('127.0.0.1:2')).toBeGreaterThan(0);
+    expect(scores.faults('127.0.0.1:1')).toBe(0);
   });
 
   it('completes when every source drops 30% of requests', async () => {

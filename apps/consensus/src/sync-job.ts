@@ -591,6 +591,7 @@ export class SyncJob {
   }
 
   private complete(): void {
+    this.scoreSilentSources();
     if (this.mode === 'extend') {
       this.finish({
         ok: true,
@@ -635,6 +636,20 @@ export class SyncJob {
     this.purgeUnvalidated(key);
     if (this.scheduler.liveSources === 0) {
       this.fail('sources_failed', `all ${this.claimed.size} sources of the target failed`);
+    }
+  }
+
+  /**
+   * A sync the others completed while a source answered nothing at all and let requests time
+   * out: that is silence however short the sync was (the timer in `tick` catches long ones).
+   */
+  private scoreSilentSources(): void {
+    for (const s of this.scheduler.snapshot()) {
+      if (!s.dropped && s.received === 0 && s.timeouts > 0) {
+        // Scored, not dropped: the sync is complete, nothing is left to take from it.
+        const { banned } = this.scores.penalize(s.key, 'silence', this.io.now());
+        this.observer.fault?.(s.key, 'silence', banned, { why: 'answered_nothing', timeouts: s.timeouts });
+      }
     }
   }
 
