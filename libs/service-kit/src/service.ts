@@ -108,6 +108,9 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
     addReadiness: (name, ok) => checks.push({ name, ok }),
     onClose: (fn) => closers.push(fn),
   });
+  // Ready only once the server has registered our subscriptions, so a request right after
+  // /readyz turns 200 never meets "no responders".
+  await bus.flush();
   started = true;
   log.info('ready');
 }
