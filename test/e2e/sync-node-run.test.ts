@@ -84,8 +84,14 @@ describe('npm run node', () => {
 
     const client = await NodeClient.connect(natsUrl, `run_${udpPort}`);
     try {
-      await waitFor(async () => (await client.tip()).height === 299, { timeoutMs: 30_000 });
-      expect((await client.status()).phase).toBe('synced');
+      await waitFor(
+        async () => {
+          const s = await client.status();
+          return s.phase === 'synced' && s.tip.height === 299;
+        },
+        { timeoutMs: 30_000, what: 'the node synced at height 299' },
+      );
+      expect(await client.tip()).toEqual({ height: 299, hash: devnet.chain[299]!.hash });
     } finally {
       await client.close();
     }
