@@ -51,6 +51,11 @@ export const INITIAL_RTO_MS = 1_000;
 export const MAX_RTO_MS = 5_000;
 /** Multiplier cap of the backoff applied when requests time out in bursts (our congestion or theirs). */
 export const MAX_RTO_BACKOFF = 8;
+/**
+ * A request that holds up a half-full look-ahead window this long is given to another source
+ * (Bitcoin Core disconnects such a staller after 2 s; we only move the height).
+ */
+export const BLOCKING_MS = 300;
 /** A source that answered nothing for this long while asked is "silent" (scored, then dropped). */
 export const SILENCE_MS = 2_000;
 /** Timed-out heights remembered per source, so a late answer is still used instead of refetched. */

@@ -137,6 +137,35 @@ describe('FetchScheduler', () => {
     expect(s.liveSources).toBe(1);
   });
 
+  it('times out one blocking request on demand; its late answer still counts', () => {
+    const s = new FetchScheduler([a, b]);
+    s.setRange(0, 3);
+    s.assign(0);
+    const owner =
+      s.assign(0).length === 0 ? (s.snapshot().find((x) => x.inFlight > 0 && x.key === A) ? A : B) : A;
+    expect(s.sentAt(0)).toBe(0);
+    expect(s.expireNow(0, 400)).toBe(true);
+    expect(s.sentAt(0)).toBeUndefined();
+    expect(s.expireNow(0, 400)).toBe(false);
+    const again = s.assign(400).find((r) => r.height === 0)!;
+    expect(again.key).not.toBe(owner);
+    expect(s.onReply(owner, 0, 401)).toBe('late');
+  });
+
+  it('puts a source that never answered on probation: one request per timeout period', () => {
+    const s = new FetchScheduler([a, b]);
+    s.setRange(0, 10_000);
+    const first = s.assign(0);
+    for (const r of first) if (r.key === B) s.onReply(B, r.height, 5);
+    s.expire(2_000); // A's initial timeout (1 s) has passed with no answer at all
+    expect(s.assign(2_000).filter((r) => r.key === A)).toEqual([]);
+    const later = s.assign(2_000 + 1_001).filter((r) => r.key === A);
+    expect(later).toHaveLength(1);
+    // One answer ends the probation.
+    s.onReply(A, later[0]!.height, 3_100);
+    expect(s.assign(3_100).filter((r) => r.key === A).length).toBeGreaterThan(1);
+  });
+
   it('skips heights that arrived another way', () => {
     const have = new Set([1, 2]);
     const s = new FetchScheduler([a], (h) => have.has(h));

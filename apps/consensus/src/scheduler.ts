@@ -60,6 +60,8 @@ class Source {
   received = 0;
   timeouts = 0;
   dropped = false;
+  /** A source that never answered gets nothing new until then (one request per timeout period). */
+  pausedUntil = 0;
 
   constructor(
     readonly key: string,
@@ -76,6 +78,15 @@ class Source {
     const queued = this.srtt === null ? 0 : this.window * (1 - this.minRtt / this.srtt);
     if (queued < QUEUE_LOW) this.window = Math.min(MAX_WINDOW, this.window + 1);
     else if (queued > QUEUE_HIGH) this.window = Math.max(MIN_WINDOW, this.window - 0.5);
+  }
+
+  /**
+   * Never answered at all and timed out: maybe a black hole. One request at a time, and none
+   * for a timeout period, so it cannot keep holding up heights everyone waits for.
+   */
+  probation(now: number): void {
+    this.window = 1;
+    this.pausedUntil = now + this.rto;
   }
 
   get rto(): number {
@@ -195,7 +206,7 @@ export class FetchScheduler {
       gave = false;
       for (let i = 0; i < n; i++) {
         const s = live[(this.rr + i) % n]!;
-        if (s.inFlight.size >= Math.floor(s.window)) continue;
+        if (s.inFlight.size >= Math.floor(s.window) || now < s.pausedUntil) continue;
         const h = this.take(s.key, n);
         if (h === null) continue;
         if (s.inFlight.size === 0 && s.waitingSince === null) s.waitingSince = now;
@@ -227,6 +238,7 @@ export class FetchScheduler {
       this.avoid.delete(height);
       s.sample(now - sentAt);
       if (useful) {
+        if (s.received === 0) s.window = Math.max(s.window, MIN_WINDOW);
         s.grow();
         s.received++;
       }
@@ -282,7 +294,8 @@ export class FetchScheduler {
       }
       if (expired > 0) {
         s.timeouts += expired;
-        if (now - s.lastShrinkAt >= rto) {
+        if (s.received === 0) s.probation(now);
+        else if (now - s.lastShrinkAt >= rto) {
           s.lastShrinkAt = now;
           s.window = Math.max(MIN_WINDOW, s.window * 0.75);
           // Many at once: the estimate is too short for how this source (or we) behave now.
@@ -320,6 +333,32 @@ export class FetchScheduler {
   /** Heights waiting to be handed out (queued plus what is left of the range, ignoring the limit). */
   get waiting(): number {
     return this.retry.length + Math.max(0, this.end - this.cursor + 1);
+  }
+
+  /** When the request for `height` was sent, if it is in flight. */
+  sentAt(height: number): number | undefined {
+    const key = this.owner.get(height);
+    return key === undefined ? undefined : this.sources.get(key)?.inFlight.get(height);
+  }
+
+  /**
+   * Times one request out now (it blocks everything behind it): its source's late answer still
+   * counts, the height goes to another source first.
+   */
+  expireNow(height: number, now: number): boolean {
+    const key = this.owner.get(height);
+    const s = key === undefined ? undefined : this.sources.get(key);
+    const sentAt = s?.inFlight.get(height);
+    if (!s || sentAt === undefined) return false;
+    s.inFlight.delete(height);
+    this.owner.delete(height);
+    if (s.late.size >= MAX_LATE_PER_PEER) s.late.delete(s.late.keys().next().value!);
+    s.late.set(height, sentAt);
+    s.timeouts++;
+    if (s.received === 0) s.probation(now);
+    insertSorted(this.retry, height);
+    this.avoid.set(height, s.key);
+    return true;
   }
 
   /** The heights in flight at one source (to make sense of a null reply that names no height). */

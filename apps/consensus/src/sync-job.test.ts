@@ -144,6 +144,17 @@ describe('SyncJob: faulty sources', () => {
     expect(scores.score('127.0.0.1:2', world.now())).toBeLessThan(0);
   });
 
+  it('does not let a black-hole source hold up the window for long', async () => {
+    const peers = [honest(1, A), { ...honest(2, A), silent: true }];
+    const world = new FakeWorld(peers);
+    const { result } = await runJob(world, claim(A, peers), new PeerScores(), { lookahead: 64 });
+    expect(result.ok).toBe(true);
+    expect(world.chain).toEqual(A);
+    // ~0.2 s with the honest source alone; ~1 s here (its first requests wait out the initial
+    // timeout), where one request per height at a time would take many seconds.
+    expect(world.manualClock! - 1_000_000).toBeLessThan(2_000);
+  });
+
   it('scores a source that answered nothing even when the sync was over in a moment', async () => {
     const short = A.slice(0, 100);
     const peers = [honest(1, short), { ...honest(2, short), silent: true }];

@@ -1,6 +1,7 @@
 import type { Block, BlockVerdict, InvalidReason, PeerAddr, Tip } from '@chainsync/protocol';
 import { ForkSearch } from './fork-search.js';
 import {
+  BLOCKING_MS,
   LOOKAHEAD_BLOCKS,
   MAX_ATTEMPTS_PER_HEIGHT,
   MAX_BLOCKS_PER_BATCH,
@@ -291,7 +292,24 @@ export class SyncJob {
     } else {
       this.allSilentSince = null;
     }
+    if (this.phase === 'downloading') this.unblock(now);
     this.pump();
+  }
+
+  /**
+   * Bitcoin Core's stall rule: when the look-ahead window is half full behind one missing height,
+   * the source holding it is stalling everyone; its request times out now and the height goes
+   * elsewhere, instead of waiting out a timeout that may be seconds.
+   */
+  private unblock(now: number): void {
+    const buffer = this.buffer!;
+    if (buffer.size < this.lookahead / 2) return;
+    let gap = Math.max(this.validNext, buffer.base);
+    while (gap <= this.top! && buffer.has(gap)) gap++;
+    const sentAt = this.scheduler.sentAt(gap);
+    if (sentAt !== undefined && now - sentAt >= BLOCKING_MS && this.scheduler.expireNow(gap, now)) {
+      this.observer.timeouts?.(1);
+    }
   }
 
   /** Moves the pipeline on and sends whatever the scheduler hands out. */
