@@ -101,4 +101,41 @@ describe('npm run node', () => {
     for (const [name, pid] of Object.entries(pids))
       expect(alive(pid), `${name} (${pid}) still running`).toBe(false);
   });
+
+  it('takes its children along when a program using launchNode() is terminated', async () => {
+    const udpPort = await freeUdpPort();
+    const options = {
+      peers: [`${HOST}:${await freeUdpPort()}`],
+      udpPort,
+      udpHost: HOST,
+      advertiseHost: HOST,
+      difficulty: 1,
+      dataDir: join(dataDir, 'lib'),
+      name: 'lib',
+      validators: 1,
+      prefix: `lib_${udpPort}`,
+      logDir: join(dataDir, 'lib-logs'),
+    };
+    const launcher = join(repoRoot, 'apps/node/dist/launcher.js');
+    const script = `const { launchNode } = await import(${JSON.stringify(launcher)});
+const node = await launchNode(${JSON.stringify(options)});
+console.log('PIDS ' + JSON.stringify(node.pids));
+setInterval(() => {}, 1000);`;
+    const host = startProcess('lib-host', process.execPath, ['--input-type=module', '-e', script], {});
+    try {
+      const line = await waitFor(() => /PIDS (\{.*\})/.exec(host.output())?.[1], {
+        timeoutMs: 60_000,
+        what: 'the program to launch its node',
+      });
+      const pids = JSON.parse(line) as Record<string, number>;
+      expect(Object.keys(pids)).toContain('consensus');
+      await host.kill('SIGTERM');
+      await waitFor(() => Object.values(pids).every((pid) => !alive(pid)), {
+        timeoutMs: 15_000,
+        what: 'every child to exit',
+      });
+    } finally {
+      await host.kill('SIGKILL');
+    }
+  });
 });

@@ -88,9 +88,21 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
+  const killAll = () => {
     for (const c of allChildren) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-  });
+  };
+  process.once('exit', killAll);
+  // A host without its own handler would die on these without 'exit' hooks: take the children along.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.on(signal, () => {
+      if (process.listenerCount(signal) > 1) return; // the host stops the node itself (run.ts)
+      killAll();
+      process.exit(code);
+    });
+  }
 }
 
 /**
