@@ -24,7 +24,8 @@ let run: ServiceProcess | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'cs-node-run-'));
 
 afterAll(async () => {
-  await run?.kill('SIGKILL');
+  // SIGTERM, so the command stops its children even when a test failed midway (SIGKILL after 10 s).
+  await run?.kill('SIGTERM');
   await devnet?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -135,7 +136,7 @@ setInterval(() => {}, 1000);`;
         what: 'every child to exit',
       });
     } finally {
-      await host.kill('SIGKILL');
+      await host.kill('SIGTERM');
     }
   });
 });
