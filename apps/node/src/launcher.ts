@@ -250,7 +250,14 @@ function spawnChild(
     mkdirSync(logDir, { recursive: true });
     out = openSync(join(logDir, `${name}.log`), 'a');
   }
-  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops each child
+  // once, in order (a child that also got the SIGINT would take our SIGTERM as a second signal and
+  // skip its graceful shutdown).
+  const proc = spawn(cmd, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
   if (typeof out === 'number') closeSync(out); // the child holds its own copy
   allChildren.add(proc);
   const exited = new Promise<void>((r) => {
