@@ -170,3 +170,27 @@ export async function waitUdpAnswer(
     sock.close();
   }
 }
+
+/**
+ * One timed pass over heights [0, blocks) against one target, as the serving benchmarks run it:
+ * the echo baseline accepts any datagram, a real peer only block replies. Throws if incomplete.
+ */
+export async function measureServing(
+  target: PeerAddr,
+  blocks: number,
+  window: number,
+  echo: boolean,
+): Promise<FetchResult> {
+  const r = await fetchHeights({
+    targets: [target],
+    from: 0,
+    to: blocks,
+    window,
+    timeoutMs: 500,
+    deadlineMs: 60_000,
+    accept: echo ? () => true : undefined,
+  });
+  if (!r.complete)
+    throw new Error(`${echo ? 'echo' : 'serving'} run did not complete: ${r.blocks}/${blocks}`);
+  return r;
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { freeUdpPort, startApp, type ServiceProcess } from '@chainsync/testing';
 import type { PeerAddr } from '@chainsync/protocol';
 import { generateChain, writeChainFile } from '../../apps/devnet/src/index.js';
-import { fetchHeights, startEchoServer, waitUdpAnswer, type FetchResult } from './_pipelined-client.js';
+import { fetchHeights, measureServing, startEchoServer, waitUdpAnswer } from './_pipelined-client.js';
 
 /**
  * devnet-serve: GET_BLOCK replies per second from one devnet peer (its own process), against a
@@ -17,19 +17,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 64);
 const HOST = '127.0.0.1';
 
-async function measure(target: PeerAddr, echo: boolean): Promise<FetchResult> {
-  const r = await fetchHeights({
-    targets: [target],
-    from: 0,
-    to: BLOCKS,
-    window: WINDOW,
-    timeoutMs: 500,
-    deadlineMs: 60_000,
-    accept: echo ? () => true : undefined,
-  });
-  if (!r.complete) throw new Error(`${echo ? 'echo' : 'peer'} run did not complete: ${r.blocks}/${BLOCKS}`);
-  return r;
-}
+const measure = (target: PeerAddr, echo: boolean) => measureServing(target, BLOCKS, WINDOW, echo);
 
 const dir = mkdtempSync(join(tmpdir(), 'devnet-serve-'));
 const procs: ServiceProcess[] = [];

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { PeerAddr } from '@chainsync/protocol';
 import { freeUdpPort, startProcess, waitFor, type ServiceProcess } from '@chainsync/testing';
 import { startGossipNode, type GossipNodeHarness } from '../../apps/gossip/testing/harness.js';
-import { fetchHeights, type FetchResult } from './_pipelined-client.js';
+import { fetchHeights, measureServing } from './_pipelined-client.js';
 
 /**
  * serve: GET_BLOCK replies per second served by a node — UDP → gossip → NATS (net.in.GET_BLOCK)
@@ -55,19 +55,7 @@ function cpuSeconds(pid: number | undefined): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function measure(target: PeerAddr, echo: boolean): Promise<FetchResult> {
-  const r = await fetchHeights({
-    targets: [target],
-    from: 0,
-    to: BLOCKS,
-    window: WINDOW,
-    timeoutMs: 500,
-    deadlineMs: 60_000,
-    accept: echo ? () => true : undefined,
-  });
-  if (!r.complete) throw new Error(`${echo ? 'echo' : 'node'} run did not complete: ${r.blocks}/${BLOCKS}`);
-  return r;
-}
+const measure = (target: PeerAddr, echo: boolean) => measureServing(target, BLOCKS, WINDOW, echo);
 
 let echoProc: ServiceProcess | undefined;
 let node: GossipNodeHarness | undefined;

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DIFFICULTY, DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
-import { freeTcpPort, waitForTcp, waitReady } from './net-util.js';
+import { freeTcpPort, waitForTcp, waitReady } from '@chainsync/service-kit';
 
 /** One whole node: what `npm run node` and `launchNode()` start. */
 export interface NodeOptions {

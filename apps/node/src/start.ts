@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
 import { launchNode, type NodeHandle } from './launcher.js';
-import { waitReady } from './net-util.js';
+import { waitReady } from '@chainsync/service-kit';
 import { ProgressView } from './progress.js';
 import { startDevnetProcess } from './start-devnet.js';
 import { followLogs } from './start-logs.js';

@@ -4,3 +4,4 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './ops-server.js';
 export * from './service.js';
+export * from './net.js';

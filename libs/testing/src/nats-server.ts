@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
+import { tcpOpen } from '@chainsync/service-kit';
 import { freePort, waitFor } from './ports.js';
 
 /** Path of the nats-server binary, or a clear error telling how to get it. */
@@ -11,17 +11,6 @@ export function natsServerBinary(): string {
     );
   }
   return found;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 export interface NatsServerHandle {
@@ -43,7 +32,7 @@ export async function startNatsServer(opts: { port?: number } = {}): Promise<Nat
     port,
     async start() {
       proc = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-      await waitFor(() => portOpen(port), { timeoutMs: 10_000, what: `nats-server on ${port}` });
+      await waitFor(() => tcpOpen(port), { timeoutMs: 10_000, what: `nats-server on ${port}` });
     },
     async stop() {
       const p = proc;

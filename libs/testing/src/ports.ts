@@ -1,17 +1,8 @@
-import { createServer } from 'node:net';
+import { freeTcpPort } from '@chainsync/service-kit';
 import { createSocket } from 'node:dgram';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = freeTcpPort;
 
 /** A UDP port that was free a moment ago on 127.0.0.1. */
 export function freeUdpPort(): Promise<number> {
