@@ -11,7 +11,7 @@ import { fetchHeights, measureServing } from './_pipelined-client.js';
  * same run with the same pipelined client. The ratio says what the bus hop costs.
  *
  * The client's socket is not in the node's peer table, so the node's reply budgets (which would
- * hold an unknown source to ~60 blocks/s) are lifted by env for this run: this measures the
+ * hold an unknown source to ~500 blocks/s) are lifted by env for this run: this measures the
  * serving path, not the abuse policy.
  */
 

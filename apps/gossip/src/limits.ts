@@ -38,14 +38,15 @@ export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 export const PEER_REPLY_BYTES_PER_S = 4 * 1024 * 1024;
 export const PEER_REPLY_BURST_BYTES = 512 * 1024;
 /**
- * Unknown sources (a peer's temporary socket, or a spoofed victim address) still get served,
- * but at ~60 blocks/s: enough for STATS and a slow sync, useless as an amplifier.
+ * Unknown sources (a peer's temporary socket, or a spoofed victim address) still get served, at
+ * ~500 blocks/s: course peers sync whole chains from temporary sockets, so this must carry a real
+ * sync (a few thousand blocks in seconds), while one spoofed victim gets at most 256 KiB/s.
  */
-export const UNKNOWN_REPLY_BYTES_PER_S = 32 * 1024;
-export const UNKNOWN_REPLY_BURST_BYTES = 32 * 1024;
+export const UNKNOWN_REPLY_BYTES_PER_S = 256 * 1024;
+export const UNKNOWN_REPLY_BURST_BYTES = 128 * 1024;
 /** All unknown sources together: spoofing many addresses cannot multiply the budget past this. */
-export const UNKNOWN_REPLY_TOTAL_BYTES_PER_S = 1024 * 1024;
-export const UNKNOWN_REPLY_TOTAL_BURST_BYTES = 256 * 1024;
+export const UNKNOWN_REPLY_TOTAL_BYTES_PER_S = 2 * 1024 * 1024;
+export const UNKNOWN_REPLY_TOTAL_BURST_BYTES = 512 * 1024;
 /** Buckets kept at once; the least recently used is dropped beyond this (bounded memory under spoofing). */
 export const MAX_RATE_BUCKETS = 4096;
 
