@@ -139,12 +139,17 @@ try {
   cleanups.push(() => client!.close());
 
   let syncStart: number | undefined;
+  /** Each service's CPU seconds when the sync started, so the per-block cost excludes start-up. */
+  const cpuAtStart: Record<string, number> = {};
   let lastLog = performance.now();
   const done = await waitFor(
     async () => {
       const s = await client!.status();
       const now = performance.now();
-      if (syncStart === undefined && (s.phase === 'syncing' || s.tip.height >= 0)) syncStart = now;
+      if (syncStart === undefined && (s.phase === 'syncing' || s.tip.height >= 0)) {
+        syncStart = now;
+        for (const [name, pid] of Object.entries(node!.pids)) cpuAtStart[name] = cpuSeconds(pid);
+      }
       if (now - lastLog > 5_000) {
         lastLog = now;
         console.log(`  … height ${s.tip.height}, ${Math.round(s.blocksPerSecond)} blocks/s`);
@@ -171,6 +176,17 @@ try {
       `${sum('request_timeouts_total')} timed out, ${sum('replies_ignored_total')} replies unused, ` +
       `${sum('blocks_invalid_total')} invalid`,
   );
+  // How well the bus batches: datagrams per net.in message (each message costs every hop a syscall).
+  const gossipMetrics = await (await fetch(`http://127.0.0.1:${node.opsPorts.gossip}/metrics`)).text();
+  const gsum = (name: string) =>
+    gossipMetrics
+      .split('\n')
+      .filter((l) => l.startsWith(`chainsync_gossip_${name}`))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  console.log(
+    `gossip: ${gsum('datagrams_in_total')} datagrams in, ${gsum('net_in_batches_total')} net.in messages, ` +
+      `${gsum('datagrams_out_total')} datagrams out, ${gsum('datagrams_dropped_total')} dropped`,
+  );
   const rss: Record<string, number> = {};
   const cpu: string[] = [];
   for (const [name, pid] of Object.entries(node.pids)) {
@@ -178,6 +194,13 @@ try {
     cpu.push(`${name} ${cpuSeconds(pid).toFixed(1)}`);
   }
   console.log(`CPU seconds used (whole run): ${cpu.join(', ')}`);
+  const perBlock = Object.entries(node.pids).map(
+    ([name, pid]) => [name, ((cpuSeconds(pid) - (cpuAtStart[name] ?? 0)) * 1e6) / BLOCKS] as const,
+  );
+  console.log(
+    `CPU µs per block during the sync: ${perBlock.map(([n, us]) => `${n} ${us.toFixed(0)}`).join(', ')}; ` +
+      `total ${perBlock.reduce((a, [, us]) => a + us, 0).toFixed(0)}`,
+  );
   console.log(
     `peak RSS (MB): ${Object.entries(rss)
       .map(([k, v]) => `${k} ${v}`)
