@@ -4,7 +4,8 @@ export interface BatcherOptions {
   maxItems: number;
   /** Sum of the datagram sizes in one batch; bounds the bus payload. */
   maxBytes: number;
-  publish: (type: MessageType, items: Inbound[]) => void;
+  /** `raws[i]` is item i's datagram when it may be forwarded verbatim (see net-in-encode.ts). */
+  publish: (type: MessageType, items: Inbound[], raws: (Uint8Array | undefined)[]) => void;
   /** Runs `fn` once pending I/O is handled (setImmediate in production; injected for tests). */
   schedule: (fn: () => void) => unknown;
   cancel: (handle: unknown) => void;
@@ -12,6 +13,7 @@ export interface BatcherOptions {
 
 interface Pending {
   items: Inbound[];
+  raws: (Uint8Array | undefined)[];
   bytes: number;
 }
 
@@ -26,17 +28,18 @@ export class InboundBatcher {
 
   constructor(private readonly opts: BatcherOptions) {}
 
-  add(type: MessageType, item: Inbound, bytes: number): void {
+  add(type: MessageType, item: Inbound, bytes: number, raw?: Uint8Array): void {
     let p = this.pending.get(type);
     if (p && p.bytes + bytes > this.opts.maxBytes) {
       this.flushType(type, p);
       p = undefined;
     }
     if (!p) {
-      p = { items: [], bytes: 0 };
+      p = { items: [], raws: [], bytes: 0 };
       this.pending.set(type, p);
     }
     p.items.push(item);
+    p.raws.push(raw);
     p.bytes += bytes;
     if (p.items.length >= this.opts.maxItems) this.flushType(type, p);
     else if (this.scheduled === undefined) this.scheduled = this.opts.schedule(() => this.onScheduled());
@@ -64,6 +67,6 @@ export class InboundBatcher {
       this.opts.cancel(this.scheduled);
       this.scheduled = undefined;
     }
-    if (p.items.length > 0) this.opts.publish(type, p.items);
+    if (p.items.length > 0) this.opts.publish(type, p.items, p.raws);
   }
 }

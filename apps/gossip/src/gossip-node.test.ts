@@ -9,6 +9,7 @@ import {
 import { Metrics, RateLimitedLog, createLogger } from '@chainsync/service-kit';
 import { gossipMetrics } from './gossip-metrics.js';
 import { GossipNode } from './gossip-node.js';
+import { encodeNetIn } from './net-in-encode.js';
 
 const at = (port: number): PeerAddr => ({ host: '127.0.0.1', port });
 
@@ -39,7 +40,9 @@ function setup(
         if (opts.failSends) return onError(new Error('EHOSTUNREACH'));
         sent.push({ to, msg: JSON.parse(Buffer.from(data).toString()), bytes: data.byteLength });
       },
-      publishNetIn: (type, items) => published.push({ type, items }),
+      // Through the bus encoding, so what is checked is what consensus would parse.
+      publishNetIn: (type, items, raws) =>
+        published.push({ type, items: JSON.parse(encodeNetIn(items, raws).toString('utf8')).items }),
       runConsensus: opts.consensus ?? (() => Promise.resolve({ ok: true })),
       newId: () => `own-${++ids}`,
       now: () => clock,
@@ -71,6 +74,32 @@ function setup(
 }
 
 describe('GossipNode', () => {
+  it('forwards block replies as checked: raw text, byte-order mark, malformed (normalised to null)', () => {
+    const t = setup();
+    const block = {
+      type: 'GET_BLOCK_REPLY',
+      height: 5,
+      minedBy: 'm',
+      messages: ['x'],
+      nonce: '1',
+      timestamp: 1,
+      hash: 'a'.repeat(64),
+      prevHash: 'b'.repeat(64),
+    };
+    t.datagram(` ${JSON.stringify(block, null, 2)}\n`, at(1));
+    t.node.onDatagram(
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(block))]),
+      at(2),
+    );
+    t.datagram({ ...block, hash: 'not hex' }, at(3));
+    t.flushTimers();
+    expect(t.published).toHaveLength(1);
+    const [a, b, c] = t.published[0]!.items;
+    expect(a).toEqual({ from: at(1), msg: block });
+    expect(b).toEqual({ from: at(2), msg: block });
+    expect(c!.msg).toMatchObject({ type: 'GET_BLOCK_REPLY', height: 5, hash: null });
+  });
+
   it('joins by sending a fresh GOSSIP to 3 of the bootstrap peers, and ignores its echo', () => {
     const t = setup();
     t.node.join();

@@ -3,6 +3,7 @@ import {
   encodeMessage,
   parseDatagram,
   type Inbound,
+  type Message,
   type MessageType,
   type NetOut,
   type PeerAddr,
@@ -43,7 +44,8 @@ import { KeyedBuckets, ReplyBudget, type Rate } from './token-bucket.js';
 export interface NodeIo {
   /** Sends one datagram; `onError` is called if the send fails. */
   sendUdp(to: PeerAddr, data: Uint8Array, onError: (err: Error) => void): void;
-  publishNetIn(type: MessageType, items: Inbound[]): void;
+  /** `raws[i]`: item i's datagram when it is exactly `items[i].msg` as JSON, else undefined. */
+  publishNetIn(type: MessageType, items: Inbound[], raws: (Uint8Array | undefined)[]): void;
   /** `consensus.run`; a rejection is counted. */
   runConsensus(): Promise<unknown>;
   newId(): string;
@@ -67,6 +69,17 @@ export interface NodeOptions {
 }
 
 const KNOWN_TYPES: ReadonlySet<unknown> = new Set(MESSAGE_TYPES);
+
+/**
+ * Whether a checked message's datagram can travel on the bus as it came, instead of being
+ * re-serialised (the bulk of a sync: one block per datagram). Only a block reply qualifies: its
+ * type has no alias and a non-null hash means it passed the schema unchanged (a malformed one
+ * became a new null reply). A leading byte-order mark is left to the re-serialising path: inside
+ * a bigger JSON text it would not be whitespace.
+ */
+function verbatim(msg: Message, data: Uint8Array): boolean {
+  return msg.type === 'GET_BLOCK_REPLY' && typeof msg.hash === 'string' && data[0] !== 0xef;
+}
 
 /** Types that answer someone: the reply budget of the destination applies to them. */
 const REPLY_TYPES: ReadonlySet<MessageType> = new Set(['STATS_REPLY', 'GET_BLOCK_REPLY', 'GOSSIP_REPLY']);
@@ -122,9 +135,9 @@ export class GossipNode {
     this.batcher = new InboundBatcher({
       maxItems: INBOUND_BATCH_MAX_ITEMS,
       maxBytes: INBOUND_BATCH_MAX_BYTES,
-      publish: (type, items) => {
+      publish: (type, items, raws) => {
         this.metrics.netInBatches.inc({ type });
-        this.io.publishNetIn(type, items);
+        this.io.publishNetIn(type, items, raws);
       },
       schedule: io.schedule,
       cancel: io.cancel,
@@ -178,7 +191,7 @@ export class GossipNode {
         this.triggerConsensus();
         break;
     }
-    this.batcher.add(msg.type, { from, msg }, data.byteLength);
+    this.batcher.add(msg.type, { from, msg }, data.byteLength, verbatim(msg, data) ? data : undefined);
   }
 
   /** `net.out`: datagrams other services want sent. Replies pass the destination's budget. */

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { QueueGroups } from '@chainsync/protocol';
+import { QueueGroups, netInSubject } from '@chainsync/protocol';
 import { runService } from '@chainsync/service-kit';
 import { GossipConfig, localAddresses, parsePeers } from './config.js';
 import { gossipMetrics } from './gossip-metrics.js';
 import { GossipNode } from './gossip-node.js';
 import { CONSENSUS_RUN_TIMEOUT_MS, PEER_SWEEP_MAX_INTERVAL_MS } from './limits.js';
+import { encodeNetIn } from './net-in-encode.js';
 import { openUdp } from './udp.js';
 
 /**
@@ -50,7 +51,7 @@ await runService({
       },
       {
         sendUdp: udp.send,
-        publishNetIn: (type, items) => bus.publishNetIn(type, { items }),
+        publishNetIn: (type, items, raws) => bus.publishEncoded(netInSubject(type), encodeNetIn(items, raws)),
         runConsensus: () => bus.call('consensus.run', {}, CONSENSUS_RUN_TIMEOUT_MS),
         newId: randomUUID,
         now: Date.now,

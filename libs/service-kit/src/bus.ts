@@ -167,6 +167,17 @@ export class Bus {
     this.nc.publish(this.subject(netInSubject(type)), encodeJson(payload));
   }
 
+  /**
+   * Publishes bytes the caller already encoded (e.g. assembled from raw datagrams on a hot path).
+   * They must be the JSON of the subject's payload type; the size cap still applies.
+   */
+  publishEncoded(name: EventSubject | `net.in.${MessageType}`, payload: Uint8Array): void {
+    if (payload.byteLength > MAX_BUS_PAYLOAD_BYTES) {
+      throw new BusError('payload_too_large', `${name}: payload of ${payload.byteLength} bytes`);
+    }
+    this.nc.publish(this.subject(name), payload);
+  }
+
   /** Answers a request subject. The payload is checked against its schema in `RequestSchemas`. */
   serve<S extends RequestSubject>(
     name: S,
