@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@chainsync/service-kit';
-import { UMANITOBA_PEERS, localAddresses, parsePeers } from './config.js';
+import { UMANITOBA_PEERS, defaultAdvertiseHost, localAddresses, parsePeers } from './config.js';
 
 describe('parsePeers', () => {
   it('reads host:port lists, de-duplicated', () => {
@@ -24,5 +24,21 @@ describe('parsePeers', () => {
 describe('localAddresses', () => {
   it('always knows loopback as us', () => {
     expect(localAddresses().all.has('127.0.0.1')).toBe(true);
+  });
+});
+
+describe('defaultAdvertiseHost', () => {
+  it('advertises loopback when every bootstrap peer is on loopback, else the external address', () => {
+    const local = [
+      { host: '127.0.0.1', port: 9000 },
+      { host: 'localhost', port: 9001 },
+    ];
+    expect(defaultAdvertiseHost(local, '10.1.2.3')).toBe('127.0.0.1');
+    expect(defaultAdvertiseHost([...local, { host: '203.0.113.5', port: 8999 }], '10.1.2.3')).toBe(
+      '10.1.2.3',
+    );
+    expect(defaultAdvertiseHost([{ host: 'eagle.cs.umanitoba.ca', port: 8999 }], undefined)).toBe(
+      '127.0.0.1',
+    );
   });
 });

@@ -81,3 +81,16 @@ export function localAddresses(): { all: Set<string>; firstExternal: string | un
   }
   return { all, firstExternal };
 }
+
+/**
+ * The host we advertise when ADVERTISE_HOST is not set: loopback when every bootstrap peer is on
+ * loopback (a local test network must never be told to answer at an outside address), else this
+ * machine's first external IPv4.
+ */
+export function defaultAdvertiseHost(
+  bootstrap: readonly PeerAddr[],
+  firstExternal: string | undefined,
+): string {
+  const loopbackOnly = bootstrap.every((p) => p.host === 'localhost' || p.host.startsWith('127.'));
+  return loopbackOnly ? '127.0.0.1' : (firstExternal ?? '127.0.0.1');
+}

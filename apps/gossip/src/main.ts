@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueueGroups, netInSubject } from '@chainsync/protocol';
 import { runService } from '@chainsync/service-kit';
-import { GossipConfig, localAddresses, parsePeers } from './config.js';
+import { GossipConfig, defaultAdvertiseHost, localAddresses, parsePeers } from './config.js';
 import { gossipMetrics } from './gossip-metrics.js';
 import { GossipNode } from './gossip-node.js';
 import { CONSENSUS_RUN_TIMEOUT_MS, PEER_SWEEP_MAX_INTERVAL_MS } from './limits.js';
@@ -31,7 +31,7 @@ await runService({
       onSocketError: (err) => warnings.warn('socket_error', { err: err.message }, 'UDP socket error'),
     });
     const self = {
-      host: config.ADVERTISE_HOST || local.firstExternal || '127.0.0.1',
+      host: config.ADVERTISE_HOST || defaultAdvertiseHost(bootstrap, local.firstExternal),
       port: udp.port,
       name: config.NODE_NAME,
     };
