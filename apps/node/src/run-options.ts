@@ -10,7 +10,8 @@ stops them all. Every flag has an environment variable; the flag wins.
   --peers LIST          bootstrap peers host:port,host:port,... (required)        PEERS
   --udp-port N          protocol UDP port (default ${DEFAULT_NODE_OPTIONS.udpPort})                       UDP_PORT
   --udp-host H          UDP bind address (default 0.0.0.0)                        UDP_HOST
-  --advertise-host H    address put in our GOSSIP (default: first external IPv4) ADVERTISE_HOST
+  --advertise-host H    address put in our GOSSIP (default: 127.0.0.1 if every   ADVERTISE_HOST
+                        peer is on loopback, else the first external IPv4)
   --difficulty D        trailing zeros a hash needs (default ${DEFAULT_NODE_OPTIONS.difficulty})                 DIFFICULTY
   --data-dir DIR        chain-store directory (default ${DEFAULT_NODE_OPTIONS.dataDir})  DATA_DIR
   --name NAME           node name (default ${DEFAULT_NODE_OPTIONS.name})                        NODE_NAME
