@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { blockHash, MAX_RANGE_BLOCKS, type Block } from '@chainsync/protocol';
-import { connectBus, createLogger, Metrics, type Bus } from '@chainsync/service-kit';
+import type { Bus } from '@chainsync/service-kit';
 import {
   freePort,
   startApp,
@@ -11,6 +11,7 @@ import {
   waitReady,
   type NatsServerHandle,
   type ServiceProcess,
+  connectTestBus,
 } from '@chainsync/testing';
 import { ChainStore } from '../../apps/chain-store/src/store.js';
 import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
@@ -35,13 +36,7 @@ const prefix = `crash${process.pid}`;
 beforeAll(async () => {
   nats = await startNatsServer();
   dataDir = mkdtempSync(join(tmpdir(), 'chain-store-crash-'));
-  bus = await connectBus({
-    url: nats.url,
-    prefix,
-    name: 'crash-writer',
-    log: createLogger('e2e', 'e2e', 'silent'),
-    metrics: new Metrics('e2e', 'e2e'),
-  });
+  bus = await connectTestBus(nats.url, prefix, 'crash-writer');
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockHash, type Block, type NetOut, type Tip } from '@chainsync/protocol';
-import { connectBus, createLogger, Metrics, type Bus } from '@chainsync/service-kit';
+import type { Bus } from '@chainsync/service-kit';
 import {
   freePort,
   startApp,
@@ -12,6 +12,7 @@ import {
   waitReady,
   type NatsServerHandle,
   type ServiceProcess,
+  connectTestBus,
 } from '@chainsync/testing';
 import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
 
@@ -40,13 +41,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   });
   await waitReady(opsPort);
-  bus = await connectBus({
-    url: nats.url,
-    prefix,
-    name: 'e2e',
-    log: createLogger('e2e', 'e2e', 'silent'),
-    metrics: new Metrics('e2e', 'e2e'),
-  });
+  bus = await connectTestBus(nats.url, prefix, 'e2e');
   bus.on('store.committed', (tip) => committed.push(tip));
   bus.on('net.out', (out) => netOut.push(out));
   await bus.flush();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Block } from '@chainsync/protocol';
-import { connectBus, createLogger, Metrics, type Bus } from '@chainsync/service-kit';
+import type { Bus } from '@chainsync/service-kit';
 import {
   freePort,
   startApp,
@@ -8,6 +8,7 @@ import {
   waitReady,
   type NatsServerHandle,
   type ServiceProcess,
+  connectTestBus,
 } from '@chainsync/testing';
 import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
 
@@ -33,13 +34,7 @@ beforeAll(async () => {
     validators.push({ proc, opsPort });
   }
   await Promise.all(validators.map((v) => waitReady(v.opsPort)));
-  bus = await connectBus({
-    url: nats.url,
-    prefix,
-    name: 'e2e',
-    log: createLogger('e2e', 'e2e', 'silent'),
-    metrics: new Metrics('e2e', 'e2e'),
-  });
+  bus = await connectTestBus(nats.url, prefix, 'e2e');
 });
 
 afterAll(async () => {

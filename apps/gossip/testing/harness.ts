@@ -8,7 +8,7 @@ import {
   type PeerAddr,
   type PeerInfo,
 } from '@chainsync/protocol';
-import { Metrics, connectBus, createLogger, type Bus } from '@chainsync/service-kit';
+import type { Bus } from '@chainsync/service-kit';
 import {
   freePort,
   freeUdpPort,
@@ -21,6 +21,7 @@ import {
   type NatsServerHandle,
   type TestUdpClient,
   type ServiceProcess,
+  connectTestBus,
 } from '@chainsync/testing';
 import { syntheticChain } from '../../chain-store/src/synthetic.js';
 
@@ -79,13 +80,7 @@ export async function startGossipNode(opts: HarnessOptions): Promise<GossipNodeH
     cleanups.push(async () => void (await chainStore.kill()));
     await waitReady(storeOps);
 
-    const bus = await connectBus({
-      url: nats.url,
-      prefix,
-      name: 'gossip-harness',
-      log: createLogger('gossip-harness', 'test', 'silent'),
-      metrics: new Metrics('gossip_harness', 'test'),
-    });
+    const bus = await connectTestBus(nats.url, prefix, 'gossip-harness');
     cleanups.push(() => bus.drain());
     const chain = syntheticChain(opts.blocks);
     for (let i = 0; i < chain.length; i += MAX_BLOCKS_PER_BATCH) {

@@ -2,3 +2,4 @@ export * from './nats-server.js';
 export * from './ports.js';
 export * from './processes.js';
 export * from './udp.js';
+export * from './bus.js';
