@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NetOut } from '@chainsync/protocol';
-import { freePort, startApp, startNatsServer, waitReady, type ServiceProcess } from '@chainsync/testing';
+import { startNatsServer, type ServiceProcess, startService } from '@chainsync/testing';
 import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
 
 /**
@@ -129,15 +129,7 @@ try {
   console.log(`encoding ${fmt(BLOCKS)} blocks in append batches of ${BATCH}…`);
   const payloads = appendPayloads();
 
-  const opsPort = await freePort();
-  store = startApp('chain-store', {
-    NATS_URL: nats.url,
-    NODE_PREFIX: PREFIX,
-    DATA_DIR: dataDir,
-    OPS_PORT: String(opsPort),
-    LOG_LEVEL: 'warn',
-  });
-  await waitReady(opsPort);
+  store = (await startService('chain-store', nats.url, PREFIX, { DATA_DIR: dataDir })).proc;
   const pid = store.proc.pid!;
   console.log(`chain-store RSS when empty: ${rssMb(pid)} MB`);
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { validateBlock, type Block } from '@chainsync/protocol';
-import { freePort, startApp, startNatsServer, waitReady, type ServiceProcess } from '@chainsync/testing';
+import { startNatsServer, type ServiceProcess, startService } from '@chainsync/testing';
 import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
 
 /**
@@ -183,16 +183,9 @@ try {
   const nc = await connect({ servers: nats.url, name: 'bench-validate' });
   const requester = new Requester(nc);
   const startValidator = async (i: number) => {
-    const opsPort = await freePort();
-    const p = startApp('validator', {
-      NATS_URL: nats.url,
-      NODE_PREFIX: PREFIX,
-      NODE_NAME: `validator-${i}`,
-      OPS_PORT: String(opsPort),
-      LOG_LEVEL: 'warn',
-    });
-    validators.push(p);
-    await waitReady(opsPort);
+    validators.push(
+      (await startService('validator', nats.url, PREFIX, { NODE_NAME: `validator-${i}` })).proc,
+    );
   };
 
   await startValidator(0);

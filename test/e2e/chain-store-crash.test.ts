@@ -5,13 +5,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { blockHash, MAX_RANGE_BLOCKS, type Block } from '@chainsync/protocol';
 import type { Bus } from '@chainsync/service-kit';
 import {
-  freePort,
-  startApp,
   startNatsServer,
-  waitReady,
   type NatsServerHandle,
   type ServiceProcess,
   connectTestBus,
+  startService,
 } from '@chainsync/testing';
 import { ChainStore } from '../../apps/chain-store/src/store.js';
 import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
@@ -47,20 +45,7 @@ afterAll(async () => {
 });
 
 async function startStore(): Promise<ServiceProcess> {
-  const opsPort = await freePort();
-  const p = startApp('chain-store', {
-    NATS_URL: nats.url,
-    NODE_PREFIX: prefix,
-    DATA_DIR: dataDir,
-    OPS_PORT: String(opsPort),
-    LOG_LEVEL: 'warn',
-  });
-  try {
-    await waitReady(opsPort);
-  } catch (err) {
-    throw new Error(`chain-store did not become ready: ${String(err)}\n${p.output()}`);
-  }
-  return p;
+  return (await startService('chain-store', nats.url, prefix, { DATA_DIR: dataDir })).proc;
 }
 
 /** Reads the LMDB files directly (the process is dead) and checks the whole chain. */

@@ -5,14 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockHash, type Block, type NetOut, type Tip } from '@chainsync/protocol';
 import type { Bus } from '@chainsync/service-kit';
 import {
-  freePort,
-  startApp,
   startNatsServer,
   waitFor,
-  waitReady,
   type NatsServerHandle,
   type ServiceProcess,
   connectTestBus,
+  startService,
 } from '@chainsync/testing';
 import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
 
@@ -32,15 +30,7 @@ const main = syntheticChain(300);
 beforeAll(async () => {
   nats = await startNatsServer();
   dataDir = mkdtempSync(join(tmpdir(), 'chain-store-e2e-'));
-  opsPort = await freePort();
-  app = startApp('chain-store', {
-    NATS_URL: nats.url,
-    NODE_PREFIX: prefix,
-    DATA_DIR: dataDir,
-    OPS_PORT: String(opsPort),
-    LOG_LEVEL: 'warn',
-  });
-  await waitReady(opsPort);
+  ({ proc: app, opsPort } = await startService('chain-store', nats.url, prefix, { DATA_DIR: dataDir }));
   bus = await connectTestBus(nats.url, prefix, 'e2e');
   bus.on('store.committed', (tip) => committed.push(tip));
   bus.on('net.out', (out) => netOut.push(out));

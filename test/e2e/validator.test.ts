@@ -2,13 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Block } from '@chainsync/protocol';
 import type { Bus } from '@chainsync/service-kit';
 import {
-  freePort,
-  startApp,
   startNatsServer,
-  waitReady,
   type NatsServerHandle,
   type ServiceProcess,
   connectTestBus,
+  startService,
 } from '@chainsync/testing';
 import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
 
@@ -23,17 +21,8 @@ const chain = syntheticChain(1000, { difficulty: 1 });
 beforeAll(async () => {
   nats = await startNatsServer();
   for (let i = 0; i < 2; i++) {
-    const opsPort = await freePort();
-    const proc = startApp('validator', {
-      NATS_URL: nats.url,
-      NODE_PREFIX: prefix,
-      NODE_NAME: `validator-${i}`,
-      OPS_PORT: String(opsPort),
-      LOG_LEVEL: 'warn',
-    });
-    validators.push({ proc, opsPort });
+    validators.push(await startService('validator', nats.url, prefix, { NODE_NAME: `validator-${i}` }));
   }
-  await Promise.all(validators.map((v) => waitReady(v.opsPort)));
   bus = await connectTestBus(nats.url, prefix, 'e2e');
 });
 

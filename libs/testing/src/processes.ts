@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './ports.js';
+import { freePort, waitFor } from './ports.js';
 
 /** The repository root (this file is libs/testing/{src,dist}/processes.*). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -64,4 +64,36 @@ export async function waitReady(opsPort: number, timeoutMs = 20_000): Promise<vo
     async () => (await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined))?.status === 200,
     { timeoutMs, what: `readyz on ${opsPort}` },
   );
+}
+
+export interface StartedService {
+  proc: ServiceProcess;
+  opsPort: number;
+}
+
+/**
+ * Starts a node service (`apps/<app>`) on a free ops port against `natsUrl` under `prefix`, and
+ * resolves once its /readyz answers 200; a service that never gets ready fails with its output.
+ */
+export async function startService(
+  app: string,
+  natsUrl: string,
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<StartedService> {
+  const opsPort = await freePort();
+  const proc = startApp(app, {
+    NATS_URL: natsUrl,
+    NODE_PREFIX: prefix,
+    OPS_PORT: String(opsPort),
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  try {
+    await waitReady(opsPort);
+  } catch (err) {
+    await proc.kill('SIGKILL');
+    throw new Error(`${app} did not become ready: ${String(err)}\n${proc.output()}`);
+  }
+  return { proc, opsPort };
 }
