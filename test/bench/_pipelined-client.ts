@@ -1,5 +1,5 @@
-import { createSocket } from 'node:dgram';
 import type { PeerAddr } from '@chainsync/protocol';
+import { udpSocket } from '@chainsync/service-kit';
 import { startProcess, waitFor, type ServiceProcess } from '@chainsync/testing';
 
 /**
@@ -54,7 +54,7 @@ export async function fetchHeights(opts: FetchOptions): Promise<FetchResult> {
   const targets = opts.targets;
   if (targets.length === 0) throw new Error('fetchHeights needs at least one target');
 
-  const socket = createSocket({ type: 'udp4', recvBufferSize: 1 << 22, sendBufferSize: 1 << 22 });
+  const socket = udpSocket(1 << 22);
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
 
   const inFlight = new Array<number>(targets.length).fill(0);
@@ -141,7 +141,9 @@ function range(from: number, to: number): number[] {
  */
 export function startEchoServer(port: number): ServiceProcess {
   const source = `
-const s = require('node:dgram').createSocket({ type: 'udp4', recvBufferSize: 1 << 22, sendBufferSize: 1 << 22 });
+// IP literals answered at once, as our services' udpSocket does (no dns.lookup per send).
+const lookup = (host, _family, cb) => cb(null, host, 4);
+const s = require('node:dgram').createSocket({ type: 'udp4', lookup, recvBufferSize: 1 << 22, sendBufferSize: 1 << 22 });
 s.on('message', (m, r) => s.send(m, r.port, r.address));
 s.bind(Number(process.env.PORT), '127.0.0.1');
 `;
@@ -154,7 +156,7 @@ export async function waitUdpAnswer(
   payload = '{"type":"STATS"}',
   timeoutMs = 60_000,
 ): Promise<void> {
-  const sock = createSocket('udp4');
+  const sock = udpSocket();
   let answered = false;
   sock.on('message', () => (answered = true));
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));

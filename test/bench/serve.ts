@@ -1,9 +1,8 @@
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import type { PeerAddr } from '@chainsync/protocol';
-import { freeUdpPort, startProcess, waitFor, type ServiceProcess } from '@chainsync/testing';
+import { freeUdpPort, type ServiceProcess } from '@chainsync/testing';
 import { startGossipNode, type GossipNodeHarness } from '../../apps/gossip/testing/harness.js';
-import { fetchHeights, measureServing } from './_pipelined-client.js';
+import { fetchHeights, measureServing, startEchoServer, waitUdpAnswer } from './_pipelined-client.js';
 
 /**
  * serve: GET_BLOCK replies per second served by a node — UDP → gossip → NATS (net.in.GET_BLOCK)
@@ -22,32 +21,6 @@ const HOST = '127.0.0.1';
 const UNLIMITED = String(2 ** 31);
 /** e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile gossip under this load. */
 const GOSSIP_NODE_ARGS = process.env.BENCH_GOSSIP_NODE_ARGS?.split(' ').filter(Boolean);
-
-/** The baseline: a process that sends every datagram straight back, with gossip's socket buffers. */
-const ECHO_SERVER = `
-const s = require('node:dgram').createSocket({ type: 'udp4', recvBufferSize: 1 << 22, sendBufferSize: 1 << 22 });
-s.on('message', (m, r) => s.send(m, r.port, r.address));
-s.bind(Number(process.env.PORT), '127.0.0.1', () => console.log('echo ready'));
-`;
-
-/** Resolves once `to` answers `payload`. */
-async function udpReady(to: PeerAddr, payload: string): Promise<void> {
-  const sock = createSocket('udp4');
-  let answered = false;
-  sock.on('message', () => (answered = true));
-  await new Promise<void>((r) => sock.bind(0, HOST, r));
-  try {
-    await waitFor(
-      () => {
-        sock.send(payload, to.port, to.host);
-        return answered;
-      },
-      { timeoutMs: 30_000, intervalMs: 200, what: `${to.host}:${to.port} to answer` },
-    );
-  } finally {
-    sock.close();
-  }
-}
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux clock ticks of 10 ms). */
 function cpuSeconds(pid: number | undefined): number {
@@ -78,11 +51,11 @@ try {
   console.log(
     `node: nats-server + chain-store (${BLOCKS} blocks) + gossip up in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
-  await udpReady(node.udp, '{"type":"GET_BLOCK","height":0}');
+  await waitUdpAnswer(node.udp, '{"type":"GET_BLOCK","height":0}', 30_000);
 
   const echoAddr = { host: HOST, port: await freeUdpPort() };
-  echoProc = startProcess('echo', process.execPath, ['-e', ECHO_SERVER], { PORT: String(echoAddr.port) });
-  await udpReady(echoAddr, '{"type":"STATS"}');
+  echoProc = startEchoServer(echoAddr.port);
+  await waitUdpAnswer(echoAddr, '{"type":"STATS"}', 30_000);
 
   // Warm both up (JIT, socket buffers), then alternate so load from elsewhere hits both alike.
   await fetchHeights({ targets: [echoAddr], from: 0, to: 5_000, window: WINDOW, accept: () => true });

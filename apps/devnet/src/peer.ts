@@ -1,4 +1,4 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { createHash, randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import {
@@ -18,7 +18,7 @@ import {
   type PeerAddr,
   type PeerInfo,
 } from '@chainsync/protocol';
-import { RateLimitedLog, type Logger } from '@chainsync/service-kit';
+import { RateLimitedLog, udpSocket, type Logger } from '@chainsync/service-kit';
 import { randomMessages } from './content.js';
 import { corruptBlock, planReply, shouldCorrupt, type FaultSet } from './faults.js';
 import { mineBlock } from './generate.js';
@@ -141,7 +141,7 @@ export class DevnetPeer {
 
   /** Binds the UDP socket, joins (GOSSIP to the bootstrap peers) and starts the gossip timers. */
   static async start(opts: DevnetPeerOptions): Promise<DevnetPeer> {
-    const socket = createSocket({ type: 'udp4', recvBufferSize: 1 << 22, sendBufferSize: 1 << 22 });
+    const socket = udpSocket(1 << 22);
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error) => {
         socket.close();

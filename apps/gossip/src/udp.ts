@@ -1,4 +1,5 @@
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { udpSocket } from '@chainsync/service-kit';
 import type { PeerAddr } from '@chainsync/protocol';
 import { SOCKET_BUFFER_BYTES } from './limits.js';
 
@@ -19,11 +20,7 @@ export async function openUdp(opts: {
   onMessage: (data: Buffer, from: PeerAddr) => void;
   onSocketError: (err: Error) => void;
 }): Promise<UdpEndpoint> {
-  const socket: Socket = createSocket({
-    type: 'udp4',
-    recvBufferSize: SOCKET_BUFFER_BYTES,
-    sendBufferSize: SOCKET_BUFFER_BYTES,
-  });
+  const socket: Socket = udpSocket(SOCKET_BUFFER_BYTES);
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(opts.port, opts.host, () => {

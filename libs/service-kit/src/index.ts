@@ -5,3 +5,4 @@ export * from './metrics.js';
 export * from './ops-server.js';
 export * from './service.js';
 export * from './net.js';
+export * from './udp.js';
