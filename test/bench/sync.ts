@@ -102,6 +102,7 @@ try {
     if (r.complete && r.rate > best.rate) best = { window, rate: r.rate };
   }
   console.log(`wire client window: ${best.window} per peer (best of ${WIRE_WINDOWS.join(', ')})`);
+  const wireCpu0 = { devnet: cpuSeconds(devnet.proc.pid!), client: process.cpuUsage() };
   const wire = await fetchHeights({
     targets,
     from: 0,
@@ -111,8 +112,11 @@ try {
     deadlineMs: TIMEOUT_MS,
   });
   if (!wire.complete) throw new Error(`wire run incomplete: ${wire.blocks}/${BLOCKS}`);
+  const clientCpu = process.cpuUsage(wireCpu0.client);
   console.log(
-    `(a) wire limit: ${Math.round(wire.rate)} blocks/s (${(wire.elapsedMs / 1000).toFixed(2)} s, ${wire.resent} re-sent)`,
+    `(a) wire limit: ${Math.round(wire.rate)} blocks/s (${(wire.elapsedMs / 1000).toFixed(2)} s, ${wire.resent} re-sent)` +
+      `; CPU µs per block: devnet ${(((cpuSeconds(devnet.proc.pid!) - wireCpu0.devnet) * 1e6) / BLOCKS).toFixed(0)}, ` +
+      `client ${((clientCpu.user + clientCpu.system) / BLOCKS).toFixed(0)}`,
   );
 
   // (b) the node, from empty
@@ -149,6 +153,7 @@ try {
       if (syncStart === undefined && (s.phase === 'syncing' || s.tip.height >= 0)) {
         syncStart = now;
         for (const [name, pid] of Object.entries(node!.pids)) cpuAtStart[name] = cpuSeconds(pid);
+        cpuAtStart.devnet = cpuSeconds(devnet!.proc.pid!);
       }
       if (now - lastLog > 5_000) {
         lastLog = now;
@@ -194,12 +199,12 @@ try {
     cpu.push(`${name} ${cpuSeconds(pid).toFixed(1)}`);
   }
   console.log(`CPU seconds used (whole run): ${cpu.join(', ')}`);
-  const perBlock = Object.entries(node.pids).map(
+  const perBlock = Object.entries({ ...node.pids, devnet: devnet.proc.pid! }).map(
     ([name, pid]) => [name, ((cpuSeconds(pid) - (cpuAtStart[name] ?? 0)) * 1e6) / BLOCKS] as const,
   );
   console.log(
     `CPU µs per block during the sync: ${perBlock.map(([n, us]) => `${n} ${us.toFixed(0)}`).join(', ')}; ` +
-      `total ${perBlock.reduce((a, [, us]) => a + us, 0).toFixed(0)}`,
+      `node total ${perBlock.reduce((a, [n, us]) => (n === 'devnet' ? a : a + us), 0).toFixed(0)}`,
   );
   console.log(
     `peak RSS (MB): ${Object.entries(rss)

@@ -13,7 +13,7 @@ import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
  */
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 200_000);
-const BATCH = 500;
+const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const DIFFICULTY = 1;
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);
 const PREFIX = 'benchval';
@@ -109,6 +109,7 @@ async function throughNats(requester: Requester, batches: Uint8Array[]): Promise
   const pids = validators.map((v) => v.proc.pid!);
   const cpu0 = pids.map(cpuSeconds);
   const sched0 = pids.map(schedNs);
+  const nats0 = cpuSeconds(nats.pid!);
   const self0 = process.cpuUsage();
   const m0 = machineTicks();
   const subject = `${PREFIX}.validate`;
@@ -139,7 +140,7 @@ async function throughNats(requester: Requester, batches: Uint8Array[]): Promise
   const waited = pids.map((p, i) => share((schedNs(p).waited - sched0[i]!.waited) / 1e9));
   lastLoad =
     `validators ${used.map(share).join(' + ')} (waiting for a CPU ${waited.join(' + ')}), ` +
-    `client ${share((self.user + self.system) / 1e6)}, ` +
+    `client ${share((self.user + self.system) / 1e6)}, nats-server ${share(cpuSeconds(nats.pid!) - nats0)}, ` +
     `machine ${(((m1.busy - m0.busy) / (m1.total - m0.total)) * cpus().length).toFixed(2)} of ${cpus().length} cores`;
   return rate(checked, ms);
 }

@@ -16,6 +16,8 @@ export function natsServerBinary(): string {
 export interface NatsServerHandle {
   url: string;
   port: number;
+  /** Process id of the running server (for CPU accounting in benchmarks), undefined when stopped. */
+  readonly pid: number | undefined;
   /** Stops the server (SIGTERM, then SIGKILL). */
   stop(): Promise<void>;
   /** Starts it again on the same port. */
@@ -30,8 +32,16 @@ export async function startNatsServer(opts: { port?: number } = {}): Promise<Nat
   const handle: NatsServerHandle = {
     url: `nats://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return proc?.exitCode === null ? proc.pid : undefined;
+    },
     async start() {
-      proc = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+      // One Go thread, as the node launcher runs its private server (see natsGoMaxProcs there):
+      // the default spins idle threads that take CPU from the services under test.
+      proc = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], {
+        stdio: 'ignore',
+        env: { ...process.env, GOMAXPROCS: process.env.GOMAXPROCS ?? '1' },
+      });
       await waitFor(() => tcpOpen(port), { timeoutMs: 10_000, what: `nats-server on ${port}` });
     },
     async stop() {
