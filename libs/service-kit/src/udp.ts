@@ -1,30 +1,16 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
-import { isIP } from 'node:net';
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
 /**
- * dgram's address lookup with IP literals answered at once. Node sends every datagram through
- * `dns.lookup`, even to "127.0.0.1", which costs a deferred callback per send — measured ~4 µs of
- * CPU per datagram here, a tenth of what a peer spends per block it fetches. Names (an operator's
- * PEERS entry) still go to the resolver.
+ * An IPv4 UDP socket, with the kernel buffers sized when asked: a node receiving a burst of block
+ * replies must not lose them to a default-sized (~200 KB) receive buffer.
+ *
+ * Tried and left out: a `lookup` that answers IP literals synchronously instead of through
+ * `dns.lookup` — within noise per datagram here, and it makes `bind` emit 'listening'
+ * synchronously, before a listener added after the call can see it.
  */
-export function literalFirstLookup(
-  host: string,
-  options: number | LookupOneOptions,
-  callback: LookupCallback,
-): void {
-  const family = isIP(host);
-  if (family !== 0) callback(null, host, family);
-  else dnsLookup(host, typeof options === 'number' ? { family: options } : options, callback);
-}
-
-/** An IPv4 UDP socket with the given kernel buffer sizes and the literal-first lookup. */
 export function udpSocket(bufferBytes?: number): Socket {
   return createSocket({
     type: 'udp4',
-    lookup: literalFirstLookup,
     ...(bufferBytes ? { recvBufferSize: bufferBytes, sendBufferSize: bufferBytes } : {}),
   });
 }

@@ -24,7 +24,9 @@ export interface ServiceProcess {
 export function startApp(app: string, env: Record<string, string>, args: string[] = []): ServiceProcess {
   const main = resolve(repoRoot, 'apps', app, 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx nx run-many -t build)`);
-  return startProcess(app, process.execPath, [main, ...args], env);
+  // e.g. APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service a test or bench starts.
+  const nodeArgs = process.env.APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  return startProcess(app, process.execPath, [...nodeArgs, main, ...args], env);
 }
 
 export function startProcess(
