@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DIFFICULTY, DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
 import { freeTcpPort, waitForTcp, waitReady } from '@chainsync/service-kit';
+import { RestartPolicy } from './restart-policy.js';
 
 /** One whole node: what `npm run node` and `launchNode()` start. */
 export interface NodeOptions {
@@ -44,7 +45,10 @@ export interface NodeHandle {
   prefix: string;
   /** e.g. gossip, consensus, chain-store, validator-1.. */
   opsPorts: Record<string, number>;
-  /** Process ids by the same names, plus `nats-server` when the launcher started it (benchmarks). */
+  /**
+   * Process ids by the same names, plus `nats-server` when the launcher started it (benchmarks).
+   * Kept current: a restarted service's new pid replaces the old one.
+   */
   pids: Record<string, number>;
   stop(): Promise<void>;
 }
@@ -108,39 +112,50 @@ function installExitHook(): void {
 /**
  * Starts one node: a private nats-server on a free port (unless `natsUrl`), then chain-store,
  * validator ×N and gossip, then consensus and any extra services — each a child process with an
- * explicit free OPS_PORT — and resolves once every `/readyz` answers 200. Nothing is restarted: a
- * service that dies is reported loudly on stderr. `stop()` SIGTERMs the services, then NATS.
+ * explicit free OPS_PORT — and resolves once every `/readyz` answers 200. From then on a service
+ * (or the private nats-server) that dies is reported on stderr and started again with the same
+ * environment and ports, backing off while it keeps dying (restart-policy.ts). `stop()` SIGTERMs
+ * the services, consensus first, then NATS.
  */
 export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
   installExitHook();
-  const children: Running[] = [];
-  let nats: Running | undefined;
+  const children: Supervised[] = [];
+  let nats: Supervised | undefined;
   let stopped = false;
   const opsPorts: Record<string, number> = {};
+  const pids: Record<string, number> = {};
+  const notePid = (name: string, run: Running) => {
+    if (run.proc.pid !== undefined) pids[name] = run.proc.pid;
+  };
 
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     // Consensus first, so it stops asking for work while the others go.
     const order = [...children].reverse();
-    await Promise.all(order.map((c) => terminate(c)));
-    if (nats) await terminate(nats);
+    await Promise.all(order.map((c) => c.stop()));
+    if (nats) await nats.stop();
   };
 
   try {
     let natsUrl = opts.natsUrl;
     if (!natsUrl) {
       const port = await freeTcpPort();
-      nats = spawnChild(
+      nats = new Supervised(
         'nats-server',
-        'nats-server',
-        ['-a', '127.0.0.1', '-p', String(port)],
-        { GOMAXPROCS: natsGoMaxProcs() },
-        opts.logDir,
+        () =>
+          spawnChild(
+            'nats-server',
+            'nats-server',
+            ['-a', '127.0.0.1', '-p', String(port)],
+            { GOMAXPROCS: natsGoMaxProcs() },
+            opts.logDir,
+          ),
+        notePid,
       );
       await Promise.race([
         waitForTcp(port, 15_000),
-        nats.exited.then(() => {
+        nats.current.exited.then(() => {
           throw new LaunchError(
             'nats_failed',
             'nats-server exited at start (is it installed? apt-get install nats-server)',
@@ -183,19 +198,18 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
     const second: ServiceSpec[] = [{ app: 'consensus', env: consensusEnv }, ...(opts.services ?? [])];
 
     for (const group of [first, second]) {
-      const started: { name: string; port: number; child: Running }[] = [];
+      const started: { name: string; port: number; child: Supervised }[] = [];
       for (const spec of group) {
         const name = spec.name ?? spec.app;
         const port = spec.opsPort ?? (await freeTcpPort());
         const main = join(repoRoot, 'apps', spec.app, 'dist', 'main.js');
         if (!existsSync(main))
           throw new LaunchError('not_built', `${main} is missing: build first (npm run build)`);
-        const child = spawnChild(
+        const env = { ...common, ...spec.env, OPS_PORT: String(port) };
+        const child = new Supervised(
           name,
-          process.execPath,
-          [...(opts.nodeArgs ?? []), main],
-          { ...common, ...spec.env, OPS_PORT: String(port) },
-          opts.logDir,
+          () => spawnChild(name, process.execPath, [...(opts.nodeArgs ?? []), main], env, opts.logDir),
+          notePid,
         );
         children.push(child);
         opsPorts[name] = port;
@@ -205,7 +219,7 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
         started.map(({ name, port, child }) =>
           Promise.race([
             waitReady(port, READY_TIMEOUT_MS),
-            child.exited.then(() => {
+            child.current.exited.then(() => {
               throw new LaunchError('service_failed', `${name} exited before it was ready`);
             }),
           ]),
@@ -213,19 +227,7 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
       );
     }
 
-    for (const c of children) {
-      void c.exited.then(() => {
-        if (!c.stopping) {
-          process.stderr.write(
-            `\n*** chainsync: service ${c.name} exited unexpectedly (code ${c.proc.exitCode ?? c.proc.signalCode}); ` +
-              `it is not restarted — the node is degraded ***\n`,
-          );
-        }
-      });
-    }
-    const pids: Record<string, number> = {};
-    for (const c of nats ? [nats, ...children] : children)
-      if (c.proc.pid !== undefined) pids[c.name] = c.proc.pid;
+    for (const c of nats ? [nats, ...children] : children) c.supervise();
     return { natsUrl, prefix: opts.prefix, opsPorts, pids, stop };
   } catch (err) {
     await stop();
@@ -282,6 +284,57 @@ function spawnChild(
     });
   });
   return { name, proc, exited, stopping: false };
+}
+
+/**
+ * One service process the launcher keeps running: `start` spawns it (same command, environment
+ * and ports every time); once `supervise()` is called, an exit that `stop()` did not ask for
+ * starts it again after the RestartPolicy's delay.
+ */
+class Supervised {
+  current: Running;
+  private startedAt = Date.now();
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly policy = new RestartPolicy();
+
+  constructor(
+    readonly name: string,
+    private readonly start: () => Running,
+    private readonly onStart: (name: string, run: Running) => void,
+  ) {
+    this.current = start();
+    onStart(name, this.current);
+  }
+
+  supervise(): void {
+    this.watch(this.current);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    await terminate(this.current);
+  }
+
+  private watch(run: Running): void {
+    void run.exited.then(() => {
+      if (this.stopping || run.stopping || run !== this.current) return;
+      const delayMs = this.policy.onExit(Date.now() - this.startedAt);
+      process.stderr.write(
+        `\n*** chainsync: service ${this.name} exited unexpectedly ` +
+          `(${run.proc.signalCode ?? `code ${run.proc.exitCode}`}); restarting it in ${delayMs / 1000} s ***\n`,
+      );
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (this.stopping) return;
+        this.current = this.start();
+        this.startedAt = Date.now();
+        this.onStart(this.name, this.current);
+        this.watch(this.current);
+      }, delayMs);
+    });
+  }
 }
 
 async function terminate(c: Running): Promise<void> {

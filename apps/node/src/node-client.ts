@@ -20,7 +20,14 @@ export class NodeClient {
   ) {}
 
   static async connect(natsUrl: string, prefix: string): Promise<NodeClient> {
-    return new NodeClient(await connect({ servers: natsUrl, name: 'node-client' }), prefix);
+    // Reconnects for as long as it lives, like the services: a restarted nats-server is found again.
+    const nc = await connect({
+      servers: natsUrl,
+      name: 'node-client',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    return new NodeClient(nc, prefix);
   }
 
   async request<S extends RequestSubject>(subject: S, req: RequestOf<S>, timeoutMs = 5_000) {

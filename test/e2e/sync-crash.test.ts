@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import type { Block } from '@chainsync/protocol';
+import { freeUdpPort, freeUdpPortRange, waitFor } from '@chainsync/testing';
+import { generateChain, startDevnet, type Devnet } from '../../apps/devnet/src/index.js';
+import { launchNode, type NodeHandle } from '../../apps/node/src/launcher.js';
+import { NodeClient } from '../../apps/node/src/node-client.js';
+
+/**
+ * SIGKILL during a sync: the launcher restarts whatever dies, nothing committed is lost, and the
+ * node still ends with the devnet's chain block for block. First every service at once (gossip,
+ * consensus, chain-store, a validator), then the node's nats-server.
+ */
+
+const D = 1;
+const BLOCKS = 60_000;
+const HOST = '127.0.0.1';
+const KILLED = ['consensus', 'chain-store', 'validator-1', 'gossip'];
+
+let chain: Block[];
+let devnet: Devnet | undefined;
+let node: NodeHandle | undefined;
+let client: NodeClient | undefined;
+const dataDir = mkdtempSync(join(tmpdir(), 'cs-sync-crash-'));
+
+afterAll(async () => {
+  await client?.close().catch(() => undefined);
+  await node?.stop();
+  await devnet?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** The stored tip height, asked of chain-store directly (consensus may be down). */
+async function storedHeight(): Promise<number> {
+  return (await client!.tip()).height;
+}
+
+async function waitHeight(atLeast: number, what: string): Promise<number> {
+  return waitFor(
+    async () => {
+      const h = await storedHeight();
+      return h >= atLeast ? h : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 50, what },
+  );
+}
+
+/** SIGKILLs the named processes and waits until the launcher has started new ones. */
+async function killAndAwaitRestart(names: string[]): Promise<void> {
+  const old = names.map((n) => node!.pids[n]!);
+  for (const pid of old) process.kill(pid, 'SIGKILL');
+  await waitFor(() => names.every((n, i) => node!.pids[n] !== old[i]), {
+    timeoutMs: 15_000,
+    what: `the launcher to restart ${names.join(', ')}`,
+  });
+}
+
+it('resumes after SIGKILL of every service and of nats-server mid-sync, losing nothing committed', async () => {
+  chain = await generateChain({ blocks: BLOCKS, difficulty: D, seed: 'sync-crash-e2e' });
+  const base = await freeUdpPortRange(3);
+  const udpPort = await freeUdpPort();
+  devnet = await startDevnet({
+    peers: 3,
+    basePort: base,
+    chain,
+    difficulty: D,
+    bootstrap: [{ host: HOST, port: udpPort }],
+  });
+  node = await launchNode({
+    peers: devnet.peers.map((p) => `${HOST}:${p.port}`),
+    udpPort,
+    udpHost: HOST,
+    advertiseHost: HOST,
+    difficulty: D,
+    dataDir,
+    name: 'crash',
+    validators: 2,
+    prefix: `crash_${udpPort}`,
+    statsWindowMs: 400,
+    logDir: process.env.E2E_LOG_DIR ? join(process.env.E2E_LOG_DIR, 'sync-crash') : join(dataDir, 'logs'),
+    logLevel: 'warn',
+  });
+  client = await NodeClient.connect(node.natsUrl, node.prefix);
+
+  // 1. Every service at once, well inside the sync.
+  const before = await waitHeight(5_000, 'the sync to pass height 5 000');
+  expect(before).toBeLessThan(BLOCKS - 1);
+  await killAndAwaitRestart(KILLED);
+  // What was committed before the kill is still there once chain-store is back.
+  expect(await waitHeight(before, 'the restarted chain-store to answer')).toBeGreaterThanOrEqual(before);
+
+  // 2. The bus itself, once the sync has moved on from where the services restarted.
+  const resumed = await waitHeight(before + 5_000, 'the restarted node to sync on');
+  if (resumed < BLOCKS - 1) await killAndAwaitRestart(['nats-server']);
+
+  // 3. The sync completes, and the stored chain is the devnet's.
+  await waitFor(
+    async () => {
+      const s = await client!.status();
+      return s.phase === 'synced' && s.tip.height === BLOCKS - 1;
+    },
+    { timeoutMs: 120_000, intervalMs: 200, what: `a synced node at height ${BLOCKS - 1}` },
+  );
+  const stored = await client.blocks(0, BLOCKS + 1);
+  expect(stored.length).toBe(BLOCKS);
+  for (let h = 0; h < BLOCKS; h++) {
+    if (stored[h]!.hash !== chain[h]!.hash) expect(stored[h]).toEqual(chain[h]); // a diff on failure
+  }
+}, 300_000);
