@@ -52,7 +52,16 @@ export interface ConsensusOptions {
   lookahead?: number;
 }
 
-export type RoundReason = 'boot' | 'timer' | 'retry' | 'pending' | 'run' | 'taller_stats' | 'taller_announce';
+export type RoundReason =
+  | 'boot'
+  | 'timer'
+  | 'retry'
+  | 'pending'
+  | 'run'
+  | 'taller_stats'
+  | 'taller_announce'
+  /** The bus is back after a loss, which failed whatever the sync had in flight. */
+  | 'reconnect';
 
 /** How a round ended (the `result` label of rounds_total). */
 export type RoundOutcome =
@@ -297,9 +306,15 @@ export class Consensus {
     this.retryTimer = null;
     const id = ++this.roundId;
     let outcome: RoundOutcome = 'error';
+    let storeDown = false;
     try {
       await this.announceChain;
-      this.setTip(await this.io.tip());
+      this.setTip(
+        await this.io.tip().catch((err: unknown) => {
+          storeDown = true;
+          throw err;
+        }),
+      );
       this.setPhase('round');
       const peers = await this.io.peers().catch((err) => {
         this.warnings.warn(
@@ -337,8 +352,10 @@ export class Consensus {
       outcome =
         peers.length === 0 ? 'no_peers' : round.replies === 0 ? 'no_replies' : await this.syncFrom(round);
     } catch (err) {
-      this.log.error({ err, round: id }, 'consensus round failed');
-      outcome = 'error';
+      // The store not answering (restarting, the bus just back) is expected now and then: no stack.
+      if (storeDown) this.log.warn({ err: String(err), round: id }, 'store.tip failed; round skipped');
+      else this.log.error({ err, round: id }, 'consensus round failed');
+      outcome = storeDown ? 'store_error' : 'error';
     } finally {
       this.round = null;
       this.endWindow = null;

@@ -41,6 +41,8 @@ await runService({
     bus.onNetIn('ANNOUNCE', (p) => consensus.onAnnounces(p.items));
     bus.onNetIn('STATS', (p) => consensus.onStats(p.items));
     bus.on('store.committed', (tip) => consensus.onCommitted(tip));
+    // A lost connection failed the requests in flight (and with them a running sync): go on at once.
+    bus.onReconnect(() => consensus.requestRound('reconnect'));
     const opts = { queue: QueueGroups.consensus };
     bus.serve('consensus.run', () => ({ ok: true, started: consensus.requestRound('run') }), opts);
     bus.serve('consensus.status', () => ({ ok: true, status: consensus.status() }), opts);

@@ -98,8 +98,39 @@ export class Bus {
   get connected(): boolean {
     return !this.nc.isClosed() && this.connectedFlag;
   }
-  /** Kept by `watchStatus`; nats.js has no synchronous "is connected" flag. */
+  /** Kept by `connectBus`; nats.js has no synchronous "is connected" flag. */
   connectedFlag = true;
+
+  /** Rejecters of the requests awaiting a reply, so a lost connection fails them at once. */
+  private readonly pending = new Set<(err: BusError) => void>();
+
+  /**
+   * The connection dropped: a request in flight lost its reply with the server, and nats.js
+   * would let it wait out its whole timeout (seconds of a stalled sync). Fail them now instead.
+   */
+  failPending(reason: string): void {
+    for (const reject of this.pending) reject(new BusError('disconnected', reason));
+    this.pending.clear();
+  }
+
+  private readonly reconnectHandlers: (() => void)[] = [];
+
+  /** Runs `handler` each time the connection is back after a loss (e.g. to redo failed work). */
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.push(handler);
+  }
+
+  /** Called by `connectBus` when nats.js reports the connection restored. */
+  reconnected(): void {
+    this.connectedFlag = true;
+    for (const h of this.reconnectHandlers) {
+      try {
+        h();
+      } catch (err) {
+        this.log.error({ err }, 'reconnect handler failed');
+      }
+    }
+  }
 
   async request<S extends RequestSubject>(
     name: S,
@@ -122,9 +153,12 @@ export class Bus {
       throw new BusError('payload_too_large', `${name}: payload of ${payload.byteLength} bytes`);
     }
     let msg: Msg;
+    let fail: ((err: BusError) => void) | undefined;
     try {
-      msg = await this.nc.request(this.subject(name), payload, { timeout: timeoutMs });
+      const lost = new Promise<never>((_, reject) => this.pending.add((fail = reject)));
+      msg = await Promise.race([this.nc.request(this.subject(name), payload, { timeout: timeoutMs }), lost]);
     } catch (err) {
+      if (err instanceof BusError) throw new BusError(err.code, `${name}: ${err.message}`);
       const text = String((err as Error).message ?? err);
       const code = /no responders/i.test(text)
         ? 'no_responders'
@@ -132,6 +166,8 @@ export class Bus {
           ? 'timeout'
           : 'request_failed';
       throw new BusError(code, `${name}: ${text}`);
+    } finally {
+      this.pending.delete(fail!);
     }
     return decodeJson(msg.data) as ReplyOf<S>;
   }
@@ -296,11 +332,12 @@ export async function connectBus(opts: ConnectOptions): Promise<Bus> {
       if (s.type === 'disconnect' || s.type === 'reconnecting') {
         if (bus.connectedFlag) opts.log.warn({ event: s.type }, 'NATS disconnected');
         bus.connectedFlag = false;
+        bus.failPending('the NATS connection was lost');
         connectedGauge.set(0);
       } else if (s.type === 'reconnect') {
-        bus.connectedFlag = true;
         connectedGauge.set(1);
         opts.log.info('NATS reconnected');
+        bus.reconnected();
       }
     }
   })();
