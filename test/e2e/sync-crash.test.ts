@@ -10,8 +10,9 @@ import { NodeClient } from '../../apps/node/src/node-client.js';
 
 /**
  * SIGKILL during a sync: the launcher restarts whatever dies, nothing committed is lost, and the
- * node still ends with the devnet's chain block for block. First every service at once (gossip,
- * consensus, chain-store, a validator), then the node's nats-server.
+ * node still ends with the devnet's chain block for block. First one validator (it dies holding
+ * batches, which must go to the other), then every service at once (gossip, consensus,
+ * chain-store, a validator), then the node's nats-server.
  */
 
 const D = 1;
@@ -84,18 +85,22 @@ it('resumes after SIGKILL of every service and of nats-server mid-sync, losing n
   });
   client = await NodeClient.connect(node.natsUrl, node.prefix);
 
-  // 1. Every service at once, well inside the sync.
-  const before = await waitHeight(5_000, 'the sync to pass height 5 000');
+  // 1. One validator, while batches are in flight.
+  const early = await waitHeight(3_000, 'the sync to pass height 3 000');
+  await killAndAwaitRestart(['validator-2']);
+
+  // 2. Every service at once, well inside the sync.
+  const before = await waitHeight(early + 5_000, 'the sync to go on without that validator');
   expect(before).toBeLessThan(BLOCKS - 1);
   await killAndAwaitRestart(KILLED);
   // What was committed before the kill is still there once chain-store is back.
   expect(await waitHeight(before, 'the restarted chain-store to answer')).toBeGreaterThanOrEqual(before);
 
-  // 2. The bus itself, once the sync has moved on from where the services restarted.
+  // 3. The bus itself, once the sync has moved on from where the services restarted.
   const resumed = await waitHeight(before + 5_000, 'the restarted node to sync on');
   if (resumed < BLOCKS - 1) await killAndAwaitRestart(['nats-server']);
 
-  // 3. The sync completes, and the stored chain is the devnet's.
+  // 4. The sync completes, and the stored chain is the devnet's.
   await waitFor(
     async () => {
       const s = await client!.status();

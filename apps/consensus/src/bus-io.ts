@@ -1,7 +1,7 @@
 import type { Block, BlockVerdict, Message, PeerAddr, RequestSubject } from '@chainsync/protocol';
 import type { Bus } from '@chainsync/service-kit';
 import type { ConsensusIo } from './consensus.js';
-import { BUS_BATCH_BYTES, BUS_TIMEOUT_MS } from './limits.js';
+import { BUS_BATCH_BYTES, BUS_TIMEOUT_MS, VALIDATE_TIMEOUT_MS } from './limits.js';
 import type { ConsensusMetrics } from './metrics.js';
 import type { Assignment } from './scheduler.js';
 
@@ -49,7 +49,8 @@ export function busIo(bus: Bus, m: ConsensusMetrics, difficulty: number): Consen
   ) {
     const prefix = JSON.stringify(head).slice(0, -1);
     const body = `${prefix}${prefix.length > 1 ? ',' : ''}"blocks":[${blocks.map(blockJson).join(',')}]}`;
-    return bus.callEncoded(subject, encoder.encode(body), BUS_TIMEOUT_MS);
+    const timeoutMs = subject === 'validate' ? VALIDATE_TIMEOUT_MS : BUS_TIMEOUT_MS;
+    return bus.callEncoded(subject, encoder.encode(body), timeoutMs);
   }
 
   const sendMessages = (items: { to: PeerAddr; msg: Message }[]) => {

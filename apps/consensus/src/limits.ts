@@ -77,6 +77,12 @@ export const MAX_VALIDATE_IN_FLIGHT = 8;
 export const BUS_BATCH_BYTES = 512 * 1024;
 /** Bus timeout for validate / store requests: generous, a busy validator on a loaded host is slow. */
 export const BUS_TIMEOUT_MS = 10_000;
+/**
+ * Timeout of one validate request. A batch takes milliseconds even on a loaded host; what this
+ * catches is a validator that died holding the batch (its queue group gave it the request), and
+ * the batch is then sent again to the live ones — so keep the stall short.
+ */
+export const VALIDATE_TIMEOUT_MS = 3_000;
 /** A height refetched this often and still invalid means the target chain itself is bad. */
 export const MAX_ATTEMPTS_PER_HEIGHT = 8;
 
