@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Block, Message, Tip } from '@chainsync/protocol';
 import { freeUdpPort, freeUdpPortRange, TestUdpClient, waitFor } from '@chainsync/testing';
 import { generateChain, startDevnet, type Devnet } from '../../apps/devnet/src/index.js';
-import { launchNode, type NodeHandle } from '../../apps/node/src/launcher.js';
+import type { NodeHandle } from '../../apps/node/src/launcher.js';
 import { NodeClient } from '../../apps/node/src/node-client.js';
+import { launchDevnetNode } from './devnet-node.js';
 
 /**
  * Consensus end to end on one node and a 3-peer devnet (real processes, UDP on loopback): STATS
@@ -34,21 +35,16 @@ beforeAll(async () => {
   devnet = await startDevnet({ peers: 3, basePort: base, chain, difficulty: D, bootstrap: [nodeAddr] });
   dataDir = mkdtempSync(join(tmpdir(), 'cs-consensus-'));
   udp = await TestUdpClient.open();
-  node = await launchNode({
+  node = await launchDevnetNode(devnet, {
     // A fourth bootstrap address where nobody answers keeps the first STATS window open its full
     // length (it ends early only when every asked peer has replied).
     peers: [...devnet.peers.map((p) => `${HOST}:${p.port}`), `${HOST}:${await freeUdpPort()}`],
     udpPort,
-    udpHost: HOST,
-    advertiseHost: HOST,
-    difficulty: D,
     dataDir,
     name: 'consensus-e2e',
+    difficulty: D,
     validators: 1,
-    prefix: `consensus_${udpPort}`,
     statsWindowMs: 2_000,
-    logDir: process.env.E2E_LOG_DIR,
-    logLevel: process.env.E2E_LOG_DIR ? 'info' : 'warn',
   });
   client = await NodeClient.connect(node.natsUrl, node.prefix);
 });

@@ -5,8 +5,9 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Block } from '@chainsync/protocol';
 import { freeUdpPort, freeUdpPortRange, waitFor } from '@chainsync/testing';
 import { generateChain, startDevnet, type Devnet } from '../../apps/devnet/src/index.js';
-import { launchNode, type NodeHandle } from '../../apps/node/src/launcher.js';
+import type { NodeHandle } from '../../apps/node/src/launcher.js';
 import { NodeClient } from '../../apps/node/src/node-client.js';
+import { launchDevnetNode } from './devnet-node.js';
 
 /**
  * Sync end to end: real nats-server, all four services as processes (through the launcher),
@@ -49,20 +50,7 @@ async function setup(peers: number, faults: (base: number) => string, name: stri
   cleanups.push(() => devnet.stop());
   const dataDir = mkdtempSync(join(tmpdir(), `cs-${name}-`));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-  const node = await launchNode({
-    peers: devnet.peers.map((p) => `${HOST}:${p.port}`),
-    udpPort,
-    udpHost: HOST,
-    advertiseHost: HOST,
-    difficulty: D,
-    dataDir,
-    name,
-    validators: 2,
-    prefix: `sync_${name}_${udpPort}`,
-    statsWindowMs: 400,
-    logDir: process.env.E2E_LOG_DIR ? join(process.env.E2E_LOG_DIR, name) : undefined,
-    logLevel: process.env.E2E_LOG_DIR ? 'info' : 'warn',
-  });
+  const node = await launchDevnetNode(devnet, { udpPort, dataDir, name, difficulty: D });
   cleanups.push(() => node.stop());
   const client = await NodeClient.connect(node.natsUrl, node.prefix);
   cleanups.push(() => client.close());
