@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { PeerAddr } from '@chainsync/protocol';
 import { freeUdpPort, type ServiceProcess } from '@chainsync/testing';
 import { startGossipNode, type GossipNodeHarness } from '../../apps/gossip/testing/harness.js';
 import { fetchHeights, measureServing, startEchoServer, waitUdpAnswer } from './_pipelined-client.js';
+import { cpuSeconds } from './_proc.js';
 
 /**
  * serve: GET_BLOCK replies per second served by a node — UDP → gossip → NATS (net.in.GET_BLOCK)
@@ -21,12 +21,6 @@ const HOST = '127.0.0.1';
 const UNLIMITED = String(2 ** 31);
 /** e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile gossip under this load. */
 const GOSSIP_NODE_ARGS = process.env.BENCH_GOSSIP_NODE_ARGS?.split(' ').filter(Boolean);
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux clock ticks of 10 ms). */
-function cpuSeconds(pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const measure = (target: PeerAddr, echo: boolean) => measureServing(target, BLOCKS, WINDOW, echo);
 
@@ -64,10 +58,10 @@ try {
   const nodeRates: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const e = await measure(echoAddr, true);
-    const cpu0 = [node.gossip, node.chainStore].map((p) => cpuSeconds(p.proc.pid));
+    const cpu0 = [node.gossip, node.chainStore].map((p) => cpuSeconds(p.proc.pid!));
     const n = await measure(node.udp, false);
     const [gossipCpu, storeCpu] = [node.gossip, node.chainStore].map(
-      (p, i) => (cpuSeconds(p.proc.pid) - cpu0[i]!) / (n.elapsedMs / 1000),
+      (p, i) => (cpuSeconds(p.proc.pid!) - cpu0[i]!) / (n.elapsedMs / 1000),
     );
     echoRates.push(e.rate);
     nodeRates.push(n.rate);

@@ -2,10 +2,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freeUdpPort, freeUdpPortRange, startApp, waitFor, type ServiceProcess } from '@chainsync/testing';
+import {
+  freeUdpPort,
+  freeUdpPortRange,
+  scrapeMetrics,
+  startApp,
+  waitFor,
+  type ServiceProcess,
+} from '@chainsync/testing';
 import { launchNode, type NodeHandle } from '../../apps/node/src/launcher.js';
 import { NodeClient } from '../../apps/node/src/node-client.js';
 import { fetchHeights, waitUdpAnswer } from './_pipelined-client.js';
+import { cpuSeconds } from './_proc.js';
 
 /**
  * sync: how fast a node syncs from empty, against the wire limit measured in the same run.
@@ -54,11 +62,10 @@ function peakRssMb(pid: number): number {
   }
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
+/** `cpuSeconds`, or 0 when the process is gone (the report still prints the others). */
+function cpuSecondsOrZero(pid: number): number {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
+    return cpuSeconds(pid);
   } catch {
     return 0;
   }
@@ -102,7 +109,7 @@ try {
     if (r.complete && r.rate > best.rate) best = { window, rate: r.rate };
   }
   console.log(`wire client window: ${best.window} per peer (best of ${WIRE_WINDOWS.join(', ')})`);
-  const wireCpu0 = { devnet: cpuSeconds(devnet.proc.pid!), client: process.cpuUsage() };
+  const wireCpu0 = { devnet: cpuSecondsOrZero(devnet.proc.pid!), client: process.cpuUsage() };
   const wire = await fetchHeights({
     targets,
     from: 0,
@@ -115,7 +122,7 @@ try {
   const clientCpu = process.cpuUsage(wireCpu0.client);
   console.log(
     `(a) wire limit: ${Math.round(wire.rate)} blocks/s (${(wire.elapsedMs / 1000).toFixed(2)} s, ${wire.resent} re-sent)` +
-      `; CPU µs per block: devnet ${(((cpuSeconds(devnet.proc.pid!) - wireCpu0.devnet) * 1e6) / BLOCKS).toFixed(0)}, ` +
+      `; CPU µs per block: devnet ${(((cpuSecondsOrZero(devnet.proc.pid!) - wireCpu0.devnet) * 1e6) / BLOCKS).toFixed(0)}, ` +
       `client ${((clientCpu.user + clientCpu.system) / BLOCKS).toFixed(0)}`,
   );
 
@@ -152,8 +159,8 @@ try {
       const now = performance.now();
       if (syncStart === undefined && (s.phase === 'syncing' || s.tip.height >= 0)) {
         syncStart = now;
-        for (const [name, pid] of Object.entries(node!.pids)) cpuAtStart[name] = cpuSeconds(pid);
-        cpuAtStart.devnet = cpuSeconds(devnet!.proc.pid!);
+        for (const [name, pid] of Object.entries(node!.pids)) cpuAtStart[name] = cpuSecondsOrZero(pid);
+        cpuAtStart.devnet = cpuSecondsOrZero(devnet!.proc.pid!);
       }
       if (now - lastLog > 5_000) {
         lastLog = now;
@@ -170,24 +177,16 @@ try {
   console.log(`ratio b/a: ${ratio.toFixed(2)} (goal ≥ 0.8)`);
 
   // What the sync cost on the wire: requests sent per block committed, timeouts, unused replies.
-  const metrics = await (await fetch(`http://127.0.0.1:${node.opsPorts.consensus}/metrics`)).text();
-  const sum = (name: string) =>
-    metrics
-      .split('\n')
-      .filter((l) => l.startsWith(`chainsync_consensus_${name}`))
-      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const consensusMetrics = await scrapeMetrics(node.opsPorts.consensus!);
+  const sum = (name: string) => consensusMetrics(`chainsync_consensus_${name}`);
   console.log(
     `consensus: ${sum('blocks_requested_total')} GET_BLOCKs for ${BLOCKS} blocks, ` +
       `${sum('request_timeouts_total')} timed out, ${sum('replies_ignored_total')} replies unused, ` +
       `${sum('blocks_invalid_total')} invalid`,
   );
   // How well the bus batches: datagrams per net.in message (each message costs every hop a syscall).
-  const gossipMetrics = await (await fetch(`http://127.0.0.1:${node.opsPorts.gossip}/metrics`)).text();
-  const gsum = (name: string) =>
-    gossipMetrics
-      .split('\n')
-      .filter((l) => l.startsWith(`chainsync_gossip_${name}`))
-      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const gossipMetrics = await scrapeMetrics(node.opsPorts.gossip!);
+  const gsum = (name: string) => gossipMetrics(`chainsync_gossip_${name}`);
   console.log(
     `gossip: ${gsum('datagrams_in_total')} datagrams in, ${gsum('net_in_batches_total')} net.in messages, ` +
       `${gsum('datagrams_out_total')} datagrams out, ${gsum('datagrams_dropped_total')} dropped`,
@@ -196,11 +195,11 @@ try {
   const cpu: string[] = [];
   for (const [name, pid] of Object.entries(node.pids)) {
     rss[name] = peakRssMb(pid);
-    cpu.push(`${name} ${cpuSeconds(pid).toFixed(1)}`);
+    cpu.push(`${name} ${cpuSecondsOrZero(pid).toFixed(1)}`);
   }
   console.log(`CPU seconds used (whole run): ${cpu.join(', ')}`);
   const perBlock = Object.entries({ ...node.pids, devnet: devnet.proc.pid! }).map(
-    ([name, pid]) => [name, ((cpuSeconds(pid) - (cpuAtStart[name] ?? 0)) * 1e6) / BLOCKS] as const,
+    ([name, pid]) => [name, ((cpuSecondsOrZero(pid) - (cpuAtStart[name] ?? 0)) * 1e6) / BLOCKS] as const,
   );
   console.log(
     `CPU µs per block during the sync: ${perBlock.map(([n, us]) => `${n} ${us.toFixed(0)}`).join(', ')}; ` +

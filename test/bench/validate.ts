@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { startNatsServer, type ServiceProcess, startService } from '@chainsync/testing';
+import { cpuSeconds } from './_proc.js';
 import type { RawRun, RawWorkerInput } from './_raw-validate-worker.js';
 
 /**
@@ -49,12 +50,6 @@ async function rawLoop(worker: Worker, count: number): Promise<number> {
 function schedNs(pid: number): { ran: number; waited: number } {
   const [ran, waited] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
   return { ran: ran!, waited: waited! };
-}
-
-/** CPU seconds a process has used (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
 }
 
 /** Busy and total CPU ticks of the whole machine, from /proc/stat. */

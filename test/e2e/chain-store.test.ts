@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockHash, type Block, type NetOut, type Tip } from '@chainsync/protocol';
 import type { Bus } from '@chainsync/service-kit';
 import {
+  scrapeMetrics,
   startNatsServer,
   waitFor,
   type NatsServerHandle,
@@ -55,10 +56,7 @@ function linked(blocks: Block[]): boolean {
 }
 
 async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').pop());
-  return sum;
+  return (await scrapeMetrics(opsPort))(name);
 }
 
 describe('chain-store service', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Block, Message, Tip } from '@chainsync/protocol';
-import { freeUdpPort, freeUdpPortRange, TestUdpClient, waitFor } from '@chainsync/testing';
+import { freeUdpPort, freeUdpPortRange, scrapeMetrics, TestUdpClient, waitFor } from '@chainsync/testing';
 import { generateChain, startDevnet, type Devnet } from '../../apps/devnet/src/index.js';
 import type { NodeHandle } from '../../apps/node/src/launcher.js';
 import { NodeClient } from '../../apps/node/src/node-client.js';
@@ -61,11 +61,7 @@ const statsReplies = () =>
   udp.received.filter((r) => r.msg.type === 'STATS_REPLY' && r.from.port === nodeAddr.port).map((r) => r.msg);
 
 async function consensusMetric(name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${node.opsPorts.consensus}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`chainsync_consensus_${name}`))
-    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  return (await scrapeMetrics(node.opsPorts.consensus!))(`chainsync_consensus_${name}`);
 }
 
 const tipOf = (chain: readonly Block[]): Tip => ({ height: chain.length - 1, hash: chain.at(-1)!.hash });

@@ -3,3 +3,4 @@ export * from './ports.js';
 export * from './processes.js';
 export * from './udp.js';
 export * from './bus.js';
+export * from './metrics.js';
