@@ -319,7 +319,7 @@ class Supervised {
 
   private watch(run: Running): void {
     void run.exited.then(() => {
-      if (this.stopping || run.stopping || run !== this.current) return;
+      if (this.stopping) return; // stop() asked for this exit
       const delayMs = this.policy.onExit(Date.now() - this.startedAt);
       process.stderr.write(
         `\n*** chainsync: service ${this.name} exited unexpectedly ` +
