@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateRun, type Block, type RequestOf } from '@chainsync/protocol';
+import { MAX_BUS_PAYLOAD_BYTES, validateRun, type Block, type RequestOf } from '@chainsync/protocol';
 import { connectBus, createLogger, Metrics, type Bus } from '@chainsync/service-kit';
 import { startNatsServer, type NatsServerHandle } from '@chainsync/testing';
-import { busIo } from './bus-io.js';
+import { busIo, chunkBlocks } from './bus-io.js';
 import { consensusMetrics } from './metrics.js';
 import { mineChain, TEST_DIFFICULTY } from './testing/chain.js';
 
@@ -71,5 +71,23 @@ describe('busIo', () => {
     await io.append(null, junk);
     expect(seen.append.length).toBeGreaterThan(1);
     expect(seen.append[1]!.expectPrevHash).toBe(seen.append[0]!.blocks.at(-1)!.hash);
+  });
+
+  it('sizes requests by encoded bytes: blocks of 3-byte characters never make a request over the bus cap', async () => {
+    const io = busIo(bus, consensusMetrics(new Metrics('consensus', 't3')), TEST_DIFFICULTY);
+    // '€' is one UTF-16 unit and three UTF-8 bytes: measured in characters these chunks would be 3× too big.
+    const wide: Block[] = mineChain(250).map((b) => ({
+      ...b,
+      minedBy: '€'.repeat(256),
+      messages: Array.from({ length: 60 }, () => '€'.repeat(80)),
+    }));
+    for (const chunk of chunkBlocks(wide)) {
+      const bytes = chunk.reduce((n, b) => n + Buffer.byteLength(JSON.stringify(b)) + 1, 0);
+      expect(bytes).toBeLessThanOrEqual(MAX_BUS_PAYLOAD_BYTES / 1.5);
+    }
+    seen.validate.length = 0;
+    const verdicts = await io.validate(null, 0, wide);
+    expect(verdicts).toHaveLength(250);
+    for (const req of seen.validate) expect(Buffer.byteLength(JSON.stringify(req))).toBeLessThan(MAX_BUS_PAYLOAD_BYTES);
   });
 });

@@ -1,33 +1,37 @@
 import type { Block, BlockVerdict, Message, PeerAddr, RequestSubject } from '@chainsync/protocol';
 import type { Bus } from '@chainsync/service-kit';
 import type { ConsensusIo } from './consensus.js';
-import { BUS_BATCH_BYTES, BUS_TIMEOUT_MS, VALIDATE_TIMEOUT_MS } from './limits.js';
+import { BUS_BATCH_BYTES, BUS_TIMEOUT_MS, MAX_BLOCKS_PER_BATCH, VALIDATE_TIMEOUT_MS } from './limits.js';
 import type { ConsensusMetrics } from './metrics.js';
-import type { Assignment } from './scheduler.js';
 
 /** Datagrams per net.out message: ~70 B each as JSON, so a full one stays far below the bus cap. */
 const NET_OUT_CHUNK = 4096;
-const encoder = new TextEncoder();
+/** store.range reads per request when we need our own hashes. */
+const RANGE_CHUNK = 500;
 
 /**
- * Each block goes to a validator and then to the store: its JSON is made once and reused (the
- * block objects live until committed, so a WeakMap frees the text with them).
+ * A block's JSON as UTF-8 bytes, made once: each block goes to a validator and then to the store
+ * (the block objects live until staged, so a WeakMap frees the bytes with them).
  */
-const jsonCache = new WeakMap<Block, string>();
-function blockJson(b: Block): string {
-  let s = jsonCache.get(b);
-  if (s === undefined) jsonCache.set(b, (s = JSON.stringify(b)));
-  return s;
+const jsonCache = new WeakMap<Block, Buffer>();
+function blockJson(b: Block): Buffer {
+  let bytes = jsonCache.get(b);
+  if (bytes === undefined) jsonCache.set(b, (bytes = Buffer.from(JSON.stringify(b))));
+  return bytes;
 }
 
-/** Splits a run so each request's blocks stay under BUS_BATCH_BYTES (real blocks are ~300 B; junk may be KBs). */
-function chunks(blocks: Block[]): Block[][] {
+/**
+ * Splits a run of blocks so that each request's blocks stay under BUS_BATCH_BYTES of encoded
+ * JSON and MAX_BLOCKS_PER_BATCH blocks. Measured in bytes, not characters: a block of 3-byte
+ * characters is three times its string length on the bus.
+ */
+export function chunkBlocks(blocks: readonly Block[], maxBytes = BUS_BATCH_BYTES): Block[][] {
   const out: Block[][] = [];
   let cur: Block[] = [];
   let bytes = 0;
   for (const b of blocks) {
-    const n = blockJson(b).length + 1;
-    if (cur.length > 0 && bytes + n > BUS_BATCH_BYTES) {
+    const n = blockJson(b).byteLength + 1;
+    if (cur.length > 0 && (bytes + n > maxBytes || cur.length >= MAX_BLOCKS_PER_BATCH)) {
       out.push(cur);
       cur = [];
       bytes = 0;
@@ -39,18 +43,21 @@ function chunks(blocks: Block[]): Block[][] {
   return out;
 }
 
+const COMMA = Buffer.from(',');
+
 /** The coordinator's I/O over the bus: thin, no decisions. */
 export function busIo(bus: Bus, m: ConsensusMetrics, difficulty: number): ConsensusIo {
   /** A request whose payload is `head` plus the blocks' cached JSON; an error reply throws. */
-  function callWithBlocks<S extends RequestSubject>(
-    subject: S,
-    head: Record<string, unknown>,
-    blocks: Block[],
-  ) {
+  function callWithBlocks<S extends RequestSubject>(subject: S, head: Record<string, unknown>, blocks: Block[]) {
     const prefix = JSON.stringify(head).slice(0, -1);
-    const body = `${prefix}${prefix.length > 1 ? ',' : ''}"blocks":[${blocks.map(blockJson).join(',')}]}`;
+    const parts: Buffer[] = [Buffer.from(`${prefix}${prefix.length > 1 ? ',' : ''}"blocks":[`)];
+    blocks.forEach((b, i) => {
+      if (i > 0) parts.push(COMMA);
+      parts.push(blockJson(b));
+    });
+    parts.push(Buffer.from(']}'));
     const timeoutMs = subject === 'validate' ? VALIDATE_TIMEOUT_MS : BUS_TIMEOUT_MS;
-    return bus.callEncoded(subject, encoder.encode(body), timeoutMs);
+    return bus.callEncoded(subject, Buffer.concat(parts), timeoutMs);
   }
 
   const sendMessages = (items: { to: PeerAddr; msg: Message }[]) => {
@@ -62,7 +69,7 @@ export function busIo(bus: Bus, m: ConsensusMetrics, difficulty: number): Consen
   return {
     now: Date.now,
     sendMessages,
-    send(requests: Assignment[]) {
+    send(requests) {
       sendMessages(requests.map((r) => ({ to: r.to, msg: { type: 'GET_BLOCK', height: r.height } })));
     },
     async validate(prevHash: string | null, firstHeight: number, blocks: Block[]) {
@@ -70,7 +77,7 @@ export function busIo(bus: Bus, m: ConsensusMetrics, difficulty: number): Consen
       // Chunks go out together; each links to the (claimed) hash of the block before it.
       let prev = prevHash;
       let height = firstHeight;
-      const parts = chunks(blocks).map((chunk) => {
+      const parts = chunkBlocks(blocks).map((chunk) => {
         const req = { difficulty, prevHash: prev, firstHeight: height };
         prev = chunk[chunk.length - 1]!.hash;
         height += chunk.length;
@@ -81,33 +88,40 @@ export function busIo(bus: Bus, m: ConsensusMetrics, difficulty: number): Consen
       return verdicts;
     },
     async append(expectPrevHash: string | null, blocks: Block[]) {
-      const end = m.appendSeconds.startTimer();
       let prev = expectPrevHash;
       let tip = null;
-      for (const chunk of chunks(blocks)) {
+      for (const chunk of chunkBlocks(blocks)) {
         tip = (await callWithBlocks('store.append', { expectPrevHash: prev }, chunk)).tip;
         prev = chunk[chunk.length - 1]!.hash;
       }
-      end();
       return tip!;
     },
     async stage(blocks: Block[]) {
-      const end = m.appendSeconds.startTimer();
-      for (const chunk of chunks(blocks)) await callWithBlocks('store.stage', {}, chunk);
+      const end = m.stageSeconds.startTimer();
+      for (const chunk of chunkBlocks(blocks)) await callWithBlocks('store.stage', {}, chunk);
       end();
     },
     async clearStage() {
       await bus.call('store.stage.clear', {}, BUS_TIMEOUT_MS);
     },
-    async reorg(fromHeight: number, tipHash: string) {
-      return (await bus.call('store.reorg', { fromHeight, tipHash }, BUS_TIMEOUT_MS)).tip;
+    async reorg(fromHeight: number, topHeight: number, tipHash: string) {
+      return (await bus.call('store.reorg', { fromHeight, topHeight, tipHash }, BUS_TIMEOUT_MS)).tip;
     },
-    async ourHash(height: number) {
-      return (await bus.call('store.get', { height }, BUS_TIMEOUT_MS)).block?.hash ?? null;
+    async ourHashes(from: number, count: number) {
+      const out: (string | null)[] = [];
+      while (out.length < count) {
+        const at = from + out.length;
+        const n = Math.min(RANGE_CHUNK, count - out.length);
+        const { blocks } = await bus.call('store.range', { from: at, count: n }, BUS_TIMEOUT_MS);
+        // Our chain has no gaps: an empty answer means the rest is above our tip. A short one was
+        // cut at the reply's byte cap; the next request goes on from there.
+        if (blocks.length === 0) while (out.length < count) out.push(null);
+        for (const b of blocks) out.push(b.hash);
+      }
+      return out;
     },
     async peers() {
-      const r = await bus.call('peers.list', {}, BUS_TIMEOUT_MS);
-      return r.peers.map((p) => ({ host: p.host, port: p.port }));
+      return (await bus.call('peers.list', {}, BUS_TIMEOUT_MS)).peers;
     },
     async tip() {
       return (await bus.call('store.tip', {}, BUS_TIMEOUT_MS)).tip;

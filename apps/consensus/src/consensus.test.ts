@@ -1,16 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Announce, Inbound, Message, StatsReply } from '@chainsync/protocol';
+import type { Announce, Block, Inbound, Message, StatsReply } from '@chainsync/protocol';
 import { createLogger, Metrics, RateLimitedLog } from '@chainsync/service-kit';
 import { waitFor } from '@chainsync/testing';
 import { Consensus } from './consensus.js';
 import { consensusMetrics } from './metrics.js';
 import { mineChain, mineOn } from './testing/chain.js';
-import { addr, FakeWorld, type FakePeer } from './testing/fake-world.js';
+import { addr, FakeWorld, relabel, type FakePeer } from './testing/fake-world.js';
 
 const A = mineChain(400, 'a');
+const top = A.at(-1)!;
 const running: Consensus[] = [];
+const CLAIM_GAP_MS = 300;
 
-function setup(peers: FakePeer[], ours: typeof A = []) {
+function setup(peers: FakePeer[], ours: Block[] = []) {
   const world = new FakeWorld(peers);
   world.auto = true;
   world.chain = [...ours];
@@ -24,8 +26,9 @@ function setup(peers: FakePeer[], ours: typeof A = []) {
       intervalMs: 60_000,
       tickMs: 5,
       minRoundGapMs: 10,
-      claimRoundGapMs: 300,
+      claimRoundGapMs: CLAIM_GAP_MS,
       roundRetryMs: 50,
+      batchBlocks: 32,
     },
     log,
     new RateLimitedLog(log),
@@ -48,6 +51,7 @@ const count = async (c: { get(): Promise<{ values: { value: number; labels: obje
   (await c.get()).values
     .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
     .reduce((n, v) => n + v.value, 0);
+const synced = (c: Consensus) => waitFor(() => c.status().phase === 'synced', { timeoutMs: 10_000 });
 
 describe('Consensus coordinator', () => {
   it('syncs on boot, and answers STATS only after the first round, with the committed tip', async () => {
@@ -55,95 +59,136 @@ describe('Consensus coordinator', () => {
     await c.start();
     c.onStats(statsFrom(7000));
     expect(repliesTo(world.sentMessages, 7000)).toEqual([]);
-    await waitFor(() => c.status().phase === 'synced', { timeoutMs: 10_000 });
+    await synced(c);
     expect(world.chain).toEqual(A);
-    const status = c.status();
-    expect(status).toMatchObject({ tip: { height: A.length - 1, hash: A.at(-1)!.hash }, roundsCompleted: 1 });
-    expect(status.target).toEqual({ height: A.length - 1, hash: A.at(-1)!.hash });
+    expect(c.status()).toMatchObject({ tip: { height: A.length - 1, hash: top.hash }, roundsCompleted: 1 });
+    expect(c.status().target).toEqual({ height: A.length - 1, hash: top.hash });
     c.onStats(statsFrom(7000));
-    expect(repliesTo(world.sentMessages, 7000)).toEqual([
-      { type: 'STATS_REPLY', height: A.length, hash: A.at(-1)!.hash },
-    ]);
+    expect(repliesTo(world.sentMessages, 7000)).toEqual([{ type: 'STATS_REPLY', height: A.length, hash: top.hash }]);
   });
 
-  it('falls back to the next-best group when the tallest claim is a lie, and scores the liar down', async () => {
-    const liar: FakePeer = { addr: addr(9), chain: A, stats: 'lie' };
-    const { world, c, metrics } = setup([liar, { addr: addr(1), chain: A }, { addr: addr(2), chain: A }]);
+  it('drops tall claims that blocks do not back before downloading anything from them, and bans the liars', async () => {
+    // Eight "peers" claim a billion blocks with the honest top hash and serve nothing.
+    const liars: FakePeer[] = Array.from({ length: 8 }, (_, i) => ({
+      addr: addr(900 + i),
+      chain: A,
+      stats: { height: 1_000_000_000 + i, hash: top.hash },
+      serve: () => null,
+    }));
+    const { world, c, metrics } = setup([...liars, { addr: addr(1), chain: A }, { addr: addr(2), chain: A }]);
     await c.start();
-    await waitFor(() => c.status().phase === 'synced', { timeoutMs: 10_000 });
+    await synced(c);
     expect(world.chain).toEqual(A);
-    const bad = c.status().sources.find((s) => s.port === 9);
-    expect(bad).toMatchObject({ banned: true });
-    expect(bad!.score).toBeLessThan(0);
-    expect(await count(metrics.peerFaults, { fault: 'lie' })).toBeGreaterThan(0);
+    expect(await count(metrics.claims, { result: 'lie' })).toBe(8);
     expect(await count(metrics.rounds, { result: 'synced' })).toBe(1);
+    for (const l of liars) expect(c.scores.isBanned(`127.0.0.1:${l.addr.port}`, world.now())).toBe(true);
+    // Nothing was fetched from them beyond the claim check (3 heights each, resent at most once or twice).
+    expect(world.outbox.filter((r) => r.to.port >= 900).length).toBe(0);
   });
 
-  it('ends a round whose sources all fail with a metric, and retries', async () => {
+  it('syncs from the honest claim when the tallest is backed by relabelled honest blocks', async () => {
+    // The liar serves the honest top and its parent at a fake height: the check passes, the download does not.
+    const fake = 50_000;
+    const liar: FakePeer = {
+      addr: addr(9),
+      chain: A,
+      stats: { height: fake + 1, hash: top.hash },
+      serve: (h) => (h === fake ? relabel(top, h) : h === fake - 1 ? relabel(A.at(-2)!, h) : null),
+    };
+    const { world, c, metrics } = setup([liar, { addr: addr(1), chain: A }]);
+    await c.start();
+    await synced(c);
+    expect(world.chain).toEqual(A);
+    expect(await count(metrics.syncJobs, { result: 'sources_failed' })).toBe(1);
+    expect(c.scores.isBanned('127.0.0.1:9', world.now())).toBe(true);
+  });
+
+  it('ignores STATS_REPLYs from peers it did not ask: they cannot fill or end the round', async () => {
+    const { world, c, metrics } = setup([{ addr: addr(1), chain: A }]);
+    const push = setInterval(() => {
+      c.onStatsReplies([{ from: addr(5555), msg: { type: 'STATS_REPLY', height: 1_000_000, hash: top.hash } }]);
+    }, 2);
+    try {
+      await c.start();
+      await synced(c);
+    } finally {
+      clearInterval(push);
+    }
+    expect(world.chain).toEqual(A);
+    expect(await count(metrics.statsReplies, { result: 'unsolicited' })).toBeGreaterThan(0);
+    expect(await count(metrics.claims, { result: 'lie' })).toBe(0);
+  });
+
+  it('switches to a taller fork', async () => {
+    const B = mineChain(450, 'b', A.slice(0, 200));
+    const { world, c, metrics } = setup([{ addr: addr(1), chain: B }, { addr: addr(2), chain: B }], A);
+    await c.start();
+    await synced(c);
+    expect(world.chain).toEqual(B);
+    expect(await count(metrics.reorgs)).toBe(1);
+  });
+
+  it('says why a round ended: no backed claim, then a retry by itself', async () => {
     const liar: FakePeer = { addr: addr(9), chain: A.slice(0, 50), stats: 'lie' };
     const { c, metrics } = setup([liar]);
     await c.start();
-    await waitFor(async () => (await count(metrics.rounds, { result: 'all_sources_failed' })) >= 1, {
-      timeoutMs: 10_000,
-    });
+    await waitFor(async () => (await count(metrics.rounds, { result: 'no_backed_claim' })) >= 1, { timeoutMs: 10_000 });
     expect(c.status().phase).toBe('idle');
-    // The retry comes by itself (the liar is banned now, so it finds nobody to sync from).
     await waitFor(() => c.status().roundsCompleted >= 2, { timeoutMs: 5_000 });
   });
 
-  it('appends an ANNOUNCEd block that extends the tip; a taller one starts a round', async () => {
+  it('says peers_error (not no_peers) when the peer table cannot be read', async () => {
+    const { world, c, metrics } = setup([{ addr: addr(1), chain: A }]);
+    world.peers = () => Promise.reject(new Error('peers.list: payload_too_large'));
+    await c.start();
+    await waitFor(async () => (await count(metrics.rounds, { result: 'peers_error' })) >= 1, { timeoutMs: 5_000 });
+    expect(await count(metrics.rounds, { result: 'no_peers' })).toBe(0);
+  });
+
+  it('appends an ANNOUNCEd block that extends the tip; a taller one starts a round; invalid ones score nobody', async () => {
     const { world, c, metrics } = setup([{ addr: addr(1), chain: A }], A);
     await c.start();
-    await waitFor(() => c.status().phase === 'synced', { timeoutMs: 10_000 });
-    const next = mineOn(A.at(-1)!, 'x');
-    const announce = (b: typeof next): Inbound<Announce>[] => [
-      { from: addr(1), msg: { type: 'ANNOUNCE', ...b } },
-    ];
+    await synced(c);
+    const next = mineOn(top, 'x');
+    const announce = (b: Block, port = 1): Inbound<Announce>[] => [{ from: addr(port), msg: { type: 'ANNOUNCE', ...b } }];
     c.onAnnounces(announce(next));
     await waitFor(() => world.chain.length === A.length + 1, { timeoutMs: 2_000 });
     expect(c.status().tip).toEqual({ height: next.height, hash: next.hash });
 
-    // Not linked to our tip → nothing appended; a block two above → a round.
     const rounds = c.status().roundsCompleted;
-    const far = mineOn(mineOn(next, 'y'), 'y');
-    c.onAnnounces(announce(far));
+    c.onAnnounces(announce(mineOn(mineOn(next, 'y'), 'y')));
     await waitFor(() => c.status().roundsCompleted > rounds, { timeoutMs: 5_000 });
+    for (let i = 0; i < 50; i++) c.onAnnounces(announce({ ...mineOn(next, 'z'), messages: Array<string>(11).fill('m') }, 3000 + i));
+    await waitFor(async () => (await count(metrics.announces, { result: 'invalid' })) === 50, { timeoutMs: 2_000 });
     expect(world.chain.length).toBe(A.length + 1);
     expect(await count(metrics.announces, { result: 'appended' })).toBe(1);
-    expect(await count(metrics.announces, { result: 'taller' })).toBe(1);
+    expect(c.scores.all(world.now()).filter((e) => e.key.endsWith(':3000'))).toEqual([]);
   });
 
-  it('lets a flood of forged taller claims start at most one round per gap', async () => {
+  it('starts a network-triggered round no sooner than the claim gap after the last one began', async () => {
+    const { c } = setup([{ addr: addr(1), chain: A }], A);
+    await c.start();
+    await synced(c);
+    const bootStarted = c.status().lastRoundAt!;
+    expect(c.requestRound('run')).toBe(true);
+    await waitFor(() => c.status().roundsCompleted === 2, { timeoutMs: 5_000 });
+    // The second round could not start before the gap from the first round's start.
+    expect(c.status().lastRoundAt! - bootStarted).toBeGreaterThanOrEqual(CLAIM_GAP_MS - 100);
+  });
+
+  it('lets a flood of forged taller claims start at most one round and queue at most one more', async () => {
     const { c, metrics } = setup([{ addr: addr(1), chain: A }], A);
     await c.start();
-    await waitFor(() => c.status().phase === 'synced', { timeoutMs: 10_000 });
+    await synced(c);
     const rounds = c.status().roundsCompleted;
-    const forged = { ...mineOn(A.at(-1)!, 'x'), height: A.length + 50 };
+    const forged = { ...mineOn(top, 'x'), height: A.length + 50 };
     for (let i = 0; i < 200; i++) {
       c.onAnnounces([{ from: addr(1000 + i), msg: { type: 'ANNOUNCE', ...forged } }]);
-      c.onStatsReplies([
-        { from: addr(2000 + i), msg: { type: 'STATS_REPLY', height: A.length + 50, hash: forged.hash } },
-      ]);
+      c.onStatsReplies([{ from: addr(2000 + i), msg: { type: 'STATS_REPLY', height: A.length + 50, hash: forged.hash } }]);
     }
-    // 400 claims: one round now (or after the gap) and at most one more queued behind it.
-    await new Promise((r) => setTimeout(r, 1_500));
+    await new Promise((r) => setTimeout(r, 3 * CLAIM_GAP_MS));
     expect(c.status().roundsCompleted - rounds).toBeGreaterThanOrEqual(1);
     expect(c.status().roundsCompleted - rounds).toBeLessThanOrEqual(2);
     expect(await count(metrics.roundTriggers, { started: 'no' })).toBeGreaterThan(390);
-  });
-
-  it('starts a round on consensus.run unless one is running, and on a taller STATS_REPLY', async () => {
-    const { c } = setup([{ addr: addr(1), chain: A }], A);
-    await c.start();
-    expect(c.requestRound('run')).toBe(false); // the boot round is running
-    await waitFor(() => c.status().phase === 'synced', { timeoutMs: 10_000 });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(c.requestRound('run')).toBe(true);
-    await waitFor(() => c.status().roundsCompleted === 2, { timeoutMs: 5_000 });
-    await new Promise((r) => setTimeout(r, 20));
-    c.onStatsReplies([
-      { from: addr(1), msg: { type: 'STATS_REPLY', height: A.length + 5, hash: A.at(-1)!.hash } },
-    ]);
-    await waitFor(() => c.status().roundsCompleted === 3, { timeoutMs: 5_000 });
   });
 });

@@ -2,40 +2,36 @@ import {
   isBlockReply,
   meetsDifficulty,
   toBlock,
-  validateRun,
   type Announce,
+  type Block,
   type ConsensusStatus,
   type GetBlockReply,
   type Inbound,
   type Message,
   type NullBlockReply,
   type PeerAddr,
-  type SourceStatus,
+  type PeerInfo,
   type StatsReply,
   type SyncPhase,
   type Tip,
 } from '@chainsync/protocol';
 import type { Logger, RateLimitedLog } from '@chainsync/service-kit';
-import {
-  CLAIM_ROUND_GAP_MS,
-  MAX_QUEUED_ANNOUNCES,
-  MIN_ROUND_GAP_MS,
-  PROGRESS_LOG_MS,
-  ROUND_RETRY_MS,
-  STALL_WARN_MS,
-  TICK_MS,
-} from './limits.js';
+import { AnnounceHandler } from './announce.js';
+import { ClaimCheck } from './claim-check.js';
+import type { SourceSnapshot } from './download.js';
+import { CLAIM_ROUND_GAP_MS, MIN_ROUND_GAP_MS, ROUND_RETRY_MS, TICK_MS } from './limits.js';
 import type { ConsensusMetrics } from './metrics.js';
 import { PeerScores } from './peer-scores.js';
-import { eta, RateMeter } from './rate.js';
-import { StatsRound } from './round.js';
-import { SyncJob, type JobResult, type JobSnapshot, type SyncIo, type SyncObserver } from './sync-job.js';
-import { mayBeTaller, peerKey, type TargetGroup } from './target.js';
+import { Reporter, type ConsensusState } from './reporting.js';
+import { pickStatsTargets, StatsRound } from './round.js';
+import { SyncJob, type JobFailure, type JobResult, type SyncIo, type SyncObserver } from './sync-job.js';
+import { mayBeTaller, peerKey, type Target } from './target.js';
 
-/** The outside world of the coordinator: the sync job's I/O plus peers, tip and raw sends. */
+/** The outside world of the coordinator: the sync job's I/O plus peers, tip, appends and raw sends. */
 export interface ConsensusIo extends SyncIo {
-  peers(): Promise<PeerAddr[]>;
+  peers(): Promise<PeerInfo[]>;
   tip(): Promise<Tip>;
+  append(expectPrevHash: string | null, blocks: Block[]): Promise<Tip>;
   /** Datagrams to send (STATS, STATS_REPLY), one net.out. */
   sendMessages(items: { to: PeerAddr; msg: Message }[]): void;
 }
@@ -49,7 +45,7 @@ export interface ConsensusOptions {
   roundRetryMs?: number;
   minRoundGapMs?: number;
   claimRoundGapMs?: number;
-  lookahead?: number;
+  batchBlocks?: number;
 }
 
 export type RoundReason =
@@ -69,32 +65,28 @@ export type RoundOutcome =
   | 'up_to_date'
   | 'no_peers'
   | 'no_replies'
-  | 'all_sources_failed'
+  | 'no_backed_claim'
+  | 'peers_error'
   | 'store_error'
-  | 'validator_error'
-  | 'reorg_refused'
-  | 'aborted'
-  | 'error';
+  | 'error'
+  | Exclude<JobFailure, 'store_error'>;
 
-/** Groups tried per round before giving up until the next one (bounds a round against many liars). */
-const MAX_GROUPS_PER_ROUND = 8;
+/** Rounds anyone on the network can ask for: they wait CLAIM_ROUND_GAP_MS since the last round began. */
+const NETWORK_TRIGGERED: ReadonlySet<RoundReason> = new Set(['run', 'taller_stats', 'taller_announce']);
+/** Job failures that end one target: the next backed target is tried at once. */
+const TARGET_FAILURES: ReadonlySet<JobFailure> = new Set(['sources_failed', 'sources_silent']);
 /** How often start() asks again for the tip while chain-store is not up. */
 const STORE_RETRY_MS = 500;
 /** Gauges and the progress / stall checks run this often. */
 const REPORT_MS = 1_000;
-/** Job failures that end the target's group for this round: the next group is tried. */
-const GROUP_FAILURES: ReadonlySet<string> = new Set([
-  'sources_failed',
-  'sources_silent',
-  'lie',
-  'invalid_chain',
-]);
 
 /**
- * The consensus coordinator: runs rounds (STATS to every peer, a window of STATS_REPLYs, the best
- * target), drives a SyncJob toward it (falling back to the next-best group when all sources of
- * one fail), handles ANNOUNCE and answers STATS once the first round is over. All decisions live
- * in the pure modules it calls; this class holds the state between events and owns the timers.
+ * The consensus coordinator. A round: STATS to the best peers (solicited replies only), the claims
+ * grouped and ranked, the best claims checked at once (a claim costs nothing until blocks back
+ * it), then a SyncJob toward the best backed target, falling back to the next one when it fails.
+ * Also: ANNOUNCE (announce.ts), STATS answered once the first round has decided, status and
+ * reporting (reporting.ts). The decisions live in the pure modules; this class holds the state
+ * between events and owns the timers.
  */
 export class Consensus {
   readonly scores = new PeerScores();
@@ -106,23 +98,19 @@ export class Consensus {
   private pending = false;
   private roundId = 0;
   private round: StatsRound | null = null;
-  private endWindow: (() => void) | null = null;
+  private check: ClaimCheck | null = null;
+  /** Wakes the round waiting on the STATS window or the claim check. */
+  private wake: (() => void) | null = null;
   private job: SyncJob | null = null;
-  private lastSources: JobSnapshot['sources'] = [];
+  private lastSources: SourceSnapshot[] = [];
   private roundsCompleted = 0;
   private lastRoundAt: number | null = null;
   private lastRoundStartAt = -Infinity;
   private delayedRound: ReturnType<typeof setTimeout> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
-  private readonly announceQueue: Inbound<Announce>[] = [];
-  private announceChain: Promise<void> = Promise.resolve();
-  private readonly rate = new RateMeter();
-  /** Progress height (committed or staged) for the rate and the stall warning. */
-  private progress = -1;
-  private lastProgressAt = 0;
-  private lastProgressLog = 0;
-  private lastStallWarn = 0;
+  private readonly announces: AnnounceHandler;
+  private readonly reporter: Reporter;
   private stopped = false;
   private pumpQueued = false;
 
@@ -132,7 +120,22 @@ export class Consensus {
     private readonly log: Logger,
     private readonly warnings: RateLimitedLog,
     private readonly m: ConsensusMetrics,
-  ) {}
+  ) {
+    this.reporter = new Reporter(m, log, this.scores, () => io.now());
+    this.announces = new AnnounceHandler(
+      {
+        difficulty: opts.difficulty,
+        tip: () => this.tip,
+        setTip: (t) => this.setTip(t),
+        append: (prev, blocks) => io.append(prev, blocks),
+        storeTip: () => io.tip(),
+        requestRound: () => this.requestRound('taller_announce'),
+      },
+      m,
+      log,
+      warnings,
+    );
+  }
 
   /** Loads the tip (waiting for the store if it is not up yet), starts the timers and the boot round. */
   async start(): Promise<void> {
@@ -141,15 +144,14 @@ export class Consensus {
         this.setTip(await this.io.tip());
         break;
       } catch (err) {
-        if (attempt % 10 === 0)
-          this.log.warn({ err: String(err) }, 'store.tip failed; waiting for chain-store');
+        if (attempt % 10 === 0) this.log.warn({ err: String(err) }, 'store.tip failed; waiting for chain-store');
         await new Promise((r) => setTimeout(r, STORE_RETRY_MS));
       }
     }
     if (this.stopped) return;
-    this.timers.push(setInterval(() => this.job?.tick(), this.opts.tickMs ?? TICK_MS));
+    this.timers.push(setInterval(() => this.tick(), this.opts.tickMs ?? TICK_MS));
     this.timers.push(setInterval(() => this.requestRound('timer'), this.opts.intervalMs));
-    this.timers.push(setInterval(() => this.report(), REPORT_MS));
+    this.timers.push(setInterval(() => this.reporter.report(this.state()), REPORT_MS));
     this.setPhase('idle');
     this.requestRound('boot');
   }
@@ -159,24 +161,25 @@ export class Consensus {
     for (const t of this.timers) clearInterval(t);
     if (this.delayedRound) clearTimeout(this.delayedRound);
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.endWindow?.();
+    this.wake?.();
     this.job?.abort('shutting down');
   }
 
   /**
    * Asks for a round. Ignored while one runs (a network trigger then queues one more for after it);
-   * rounds start at least MIN_ROUND_GAP_MS apart. Returns whether a round will start.
+   * rounds start at least MIN_ROUND_GAP_MS apart, network-triggered ones CLAIM_ROUND_GAP_MS.
+   * Returns whether a round will start.
    */
   requestRound(reason: RoundReason): boolean {
     if (this.stopped) return false;
-    const networkTriggered = reason === 'taller_stats' || reason === 'taller_announce';
+    const fromNetwork = NETWORK_TRIGGERED.has(reason);
     if (this.running || this.delayedRound) {
-      if (networkTriggered && this.running) this.pending = true;
+      if (fromNetwork && this.running) this.pending = true;
       this.m.roundTriggers.inc({ reason, started: 'no' });
       return false;
     }
     this.m.roundTriggers.inc({ reason, started: 'yes' });
-    const gap = networkTriggered
+    const gap = fromNetwork
       ? (this.opts.claimRoundGapMs ?? CLAIM_ROUND_GAP_MS)
       : (this.opts.minRoundGapMs ?? MIN_ROUND_GAP_MS);
     const wait = this.lastRoundStartAt + gap - this.io.now();
@@ -197,33 +200,35 @@ export class Consensus {
     for (const { from, msg } of items) {
       if (this.round) {
         this.m.statsReplies.inc({ result: this.round.offer(from, msg) });
-        if (this.round.complete) this.endWindow?.();
+        if (this.round.complete) this.wake?.();
         continue;
       }
-      // Outside a round: a taller chain than ours (and than what we are syncing to) starts one.
-      const ours = this.job
-        ? Math.max(this.tip.height + 1, this.target ? this.target.height + 1 : 0)
-        : this.tip.height + 1;
-      const now = this.io.now();
-      if (
+      // Outside a round: a taller chain than ours (and than what we sync to) asks for one.
+      const ours = Math.max(this.tip.height, this.job ? (this.target?.height ?? -1) : -1) + 1;
+      const taller =
         msg.height > ours &&
         meetsDifficulty(msg.hash, this.opts.difficulty) &&
-        !this.scores.isBanned(peerKey(from), now)
-      ) {
-        this.m.statsReplies.inc({ result: 'taller_outside_round' });
-        this.requestRound('taller_stats');
-      } else {
-        this.m.statsReplies.inc({ result: 'outside_round' });
-      }
+        !this.scores.isBanned(peerKey(from), this.io.now());
+      this.m.statsReplies.inc({ result: taller ? 'taller_outside_round' : 'outside_round' });
+      if (taller) this.requestRound('taller_stats');
     }
   }
 
   onBlockReplies(items: Inbound<GetBlockReply | NullBlockReply>[]): void {
+    const check = this.check;
     const job = this.job;
-    if (!job) {
-      this.m.repliesIgnored.inc({ reason: 'no_sync' }, items.length);
+    if (check) {
+      const now = this.io.now();
+      let unmatched = 0;
+      for (const { from, msg } of items) {
+        const mine = isBlockReply(msg) ? check.onBlock(from, toBlock(msg), now) : check.onNull(from, msg.height, now);
+        if (!mine) unmatched++;
+      }
+      if (unmatched > 0) this.m.repliesIgnored.inc({ reason: 'unsolicited' }, unmatched);
+      if (check.decided(now)) this.wake?.();
       return;
     }
+    if (!job) return void this.m.repliesIgnored.inc({ reason: 'no_sync' }, items.length);
     for (const { from, msg } of items) {
       if (isBlockReply(msg)) job.onBlock(from, toBlock(msg));
       else job.onNullReply(from, msg.height);
@@ -239,29 +244,13 @@ export class Consensus {
   }
 
   onAnnounces(items: Inbound<Announce>[]): void {
-    for (const item of items) {
-      if (!meetsDifficulty(item.msg.hash, this.opts.difficulty)) {
-        this.m.announces.inc({ result: 'bad_pow' });
-        continue;
-      }
-      if (this.running) {
-        // SPEC §5.7: hold it until the sync ends.
-        if (this.announceQueue.length >= MAX_QUEUED_ANNOUNCES) this.announceQueue.shift();
-        this.announceQueue.push(item);
-        this.m.announces.inc({ result: 'queued' });
-        continue;
-      }
-      this.announceChain = this.announceChain.then(() => this.applyAnnounce(item));
-    }
+    this.announces.onAnnounces(items, this.running);
   }
 
-  /** STATS_REPLY with our committed tip, only once the first round is over and we have a chain. */
+  /** STATS_REPLY with our committed tip, once the first round has decided and we have a chain. */
   onStats(items: Inbound[]): void {
     if (!this.firstRoundDone || this.tip.height < 0 || this.tip.hash === null) {
-      this.m.statsAnswered.inc(
-        { result: this.firstRoundDone ? 'empty_chain' : 'before_first_round' },
-        items.length,
-      );
+      this.m.statsAnswered.inc({ result: this.firstRoundDone ? 'empty_chain' : 'before_first_round' }, items.length);
       return;
     }
     const reply: StatsReply = { type: 'STATS_REPLY', height: this.tip.height + 1, hash: this.tip.hash };
@@ -269,31 +258,13 @@ export class Consensus {
     this.m.statsAnswered.inc({ result: 'answered' }, items.length);
   }
 
-  /** `store.committed`: the store's word on the tip (another writer, or our own appends echoed). */
+  /** `store.committed`: the store's word on the tip (our own writes echoed, or another writer). */
   onCommitted(tip: Tip): void {
     if (tip.height > this.tip.height) this.setTip(tip);
   }
 
   status(): ConsensusStatus {
-    const now = this.io.now();
-    const rate = this.rate.perSecond(now);
-    const snap = this.job?.snapshot();
-    const remaining = this.target ? this.target.height - Math.max(this.progress, this.tip.height) : 0;
-    return {
-      phase: this.phase,
-      tip: this.tip,
-      target: this.target,
-      sources: this.sourceStatus(snap?.sources ?? this.lastSources, now),
-      blocksPerSecond: Math.round(rate * 10) / 10,
-      etaSeconds: this.phase === 'syncing' ? eta(remaining, rate) : this.phase === 'synced' ? 0 : null,
-      roundsCompleted: this.roundsCompleted,
-      lastRoundAt: this.lastRoundAt,
-    };
-  }
-
-  /** The current sync job's state (for tests and the debug log). */
-  jobSnapshot(): JobSnapshot | null {
-    return this.job?.snapshot() ?? null;
+    return this.reporter.status(this.state());
   }
 
   // ---- rounds ----
@@ -306,59 +277,14 @@ export class Consensus {
     this.retryTimer = null;
     const id = ++this.roundId;
     let outcome: RoundOutcome = 'error';
-    let storeDown = false;
     try {
-      await this.announceChain;
-      this.setTip(
-        await this.io.tip().catch((err: unknown) => {
-          storeDown = true;
-          throw err;
-        }),
-      );
-      this.setPhase('round');
-      const peers = await this.io.peers().catch((err) => {
-        this.warnings.warn(
-          'peers_list_failed',
-          { err: String(err) },
-          'peers.list failed; round with no peers',
-        );
-        return [] as PeerAddr[];
-      });
-      this.log.info(
-        { round: id, reason, peers: peers.length, tip: this.tip.height },
-        'consensus round started',
-      );
-      const now = this.io.now();
-      const round = new StatsRound(
-        id,
-        now,
-        this.opts.difficulty,
-        (key) => this.scores.isBanned(key, this.io.now()),
-        peers.length,
-      );
-      this.round = round;
-      if (peers.length > 0) {
-        this.io.sendMessages(peers.map((to) => ({ to, msg: { type: 'STATS' } })));
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.opts.statsWindowMs);
-          this.endWindow = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
-      this.endWindow = null;
-      this.round = null;
-      outcome =
-        peers.length === 0 ? 'no_peers' : round.replies === 0 ? 'no_replies' : await this.syncFrom(round);
+      outcome = await this.roundBody(id, reason);
     } catch (err) {
-      // The store not answering (restarting, the bus just back) is expected now and then: no stack.
-      if (storeDown) this.log.warn({ err: String(err), round: id }, 'store.tip failed; round skipped');
-      else this.log.error({ err, round: id }, 'consensus round failed');
-      outcome = storeDown ? 'store_error' : 'error';
+      this.log.error({ err, round: id }, 'consensus round failed');
     } finally {
       this.round = null;
-      this.endWindow = null;
+      this.check = null;
+      this.wake = null;
       this.job = null;
       this.running = false;
     }
@@ -370,105 +296,126 @@ export class Consensus {
     this.setPhase(ok ? 'synced' : 'idle');
     const fields = { round: id, outcome, tip: this.tip.height, target: this.target?.height ?? null };
     if (ok) this.log.info(fields, 'consensus round done');
-    else if (outcome === 'no_peers' || outcome === 'no_replies')
-      this.log.info(fields, 'consensus round found no peers to sync from');
-    else
-      this.log.warn(
-        fields,
-        'consensus round failed: every source failed or the sync broke off; retrying soon',
-      );
+    else if (outcome === 'no_peers' || outcome === 'no_replies') this.log.info(fields, 'consensus round found no peers to sync from');
+    else this.log.warn(fields, 'consensus round did not sync; retrying soon');
     if (this.stopped) return;
     if (!ok) this.scheduleRetry();
-    this.drainAnnounces();
+    this.announces.drain();
     if (this.pending) {
       this.pending = false;
       this.requestRound('pending');
     }
   }
 
-  /** Tries the candidate groups best first until one syncs or none is left. */
-  private async syncFrom(round: StatsRound): Promise<RoundOutcome> {
-    const failed = new Set<string>();
-    const exhausted = new Set<string>();
-    /** Sources of groups that never answered: scored only once another group proves our side works. */
-    const silent: string[] = [];
-    let outcome: RoundOutcome = 'all_sources_failed';
-    for (let tries = 0; tries < MAX_GROUPS_PER_ROUND; tries++) {
-      const now = this.io.now();
-      const groups = round.ranked(
-        (key) => failed.has(key) || exhausted.has(key) || this.scores.isBanned(key, now),
-      );
-      const best = groups.find((g) => mayBeTaller(g, this.tip.height + 1, this.tip.hash));
-      if (!best) {
-        if (failed.size > 0 && groups.length === 0) break;
-        if (!this.target || this.target.height < this.tip.height) this.target = { ...this.tip };
-        outcome = 'up_to_date';
-        break;
-      }
-      const result = await this.runJob(best);
-      const keys = best.sources.map(peerKey);
-      if (result.ok) {
-        if (result.outcome === 'synced') {
-          outcome = 'synced';
-          break;
-        }
-        // The claim held nothing for us (same chain, or a branch no taller): look at the next group.
-        for (const k of keys) exhausted.add(k);
-        continue;
-      }
-      if (GROUP_FAILURES.has(result.code)) {
-        // SPEC §5.6: the group's peers are out for this round; try the next-best group.
-        for (const k of keys) failed.add(k);
-        if (result.code === 'sources_silent') silent.push(...keys);
-        continue;
-      }
-      outcome = result.code === 'aborted' ? 'aborted' : (result.code as RoundOutcome);
-      break;
+  private async roundBody(id: number, reason: RoundReason): Promise<RoundOutcome> {
+    await this.announces.settled;
+    try {
+      this.setTip(await this.io.tip());
+    } catch (err) {
+      // The store not answering (restarting, the bus just back) is expected now and then: no stack.
+      this.log.warn({ err: String(err), round: id }, 'store.tip failed; round skipped');
+      return 'store_error';
     }
-    if (outcome === 'synced' || outcome === 'up_to_date') {
-      const now = this.io.now();
-      for (const key of silent) {
-        const { banned } = this.scores.penalize(key, 'silence', now);
-        this.m.peerFaults.inc({ fault: 'silence' });
-        this.warnings.warn('peer_silence', { peer: key, banned }, 'source never answered while others did');
-      }
+    this.setPhase('round');
+    let peers: PeerInfo[];
+    try {
+      peers = await this.io.peers();
+    } catch (err) {
+      this.warnings.warn('peers_list_failed', { err: String(err) }, 'peers.list failed; round skipped');
+      return 'peers_error';
+    }
+    const now = this.io.now();
+    const banned = (key: string) => this.scores.isBanned(key, this.io.now());
+    const asked = pickStatsTargets(peers, banned);
+    this.log.info({ round: id, reason, peers: peers.length, asked: asked.length, tip: this.tip.height }, 'consensus round started');
+    if (asked.length === 0) return 'no_peers';
+    const round = (this.round = new StatsRound(id, now, asked, this.opts.difficulty, banned));
+    this.io.sendMessages(asked.map((to) => ({ to, msg: { type: 'STATS' } })));
+    await this.sleep(this.opts.statsWindowMs, () => round.complete);
+    this.round = null;
+    if (round.replies === 0) return 'no_replies';
+
+    const groups = round.groups(banned).filter((g) => mayBeTaller(g, this.tip.height, this.tip.hash));
+    const targets = groups.length === 0 ? [] : await this.checkClaims(groups);
+    // The round has decided what the network claims: from now on we answer STATS.
+    this.firstRoundDone = true;
+    if (groups.length === 0) {
+      if (!this.target || this.target.height < this.tip.height) this.target = { ...this.tip };
+      return 'up_to_date';
+    }
+    if (targets.length === 0) return 'no_backed_claim';
+    let outcome: RoundOutcome = 'no_backed_claim';
+    for (const target of targets) {
+      if (this.stopped) return 'aborted';
+      if (target.top <= this.tip.height) continue;
+      const result = await this.runJob(target);
+      if (result.ok) return 'synced';
+      outcome = result.code === 'store_error' ? 'store_error' : result.code;
+      if (!TARGET_FAILURES.has(result.code)) break;
     }
     return outcome;
   }
 
-  private async runJob(group: TargetGroup): Promise<JobResult> {
-    this.target = { height: group.height - 1, hash: group.hash };
-    this.m.targetHeight.set(this.target.height);
+  /** Checks the best claim groups at once; returns the backed targets, best first. */
+  private async checkClaims(groups: ReturnType<StatsRound['groups']>): Promise<Target[]> {
+    const check = (this.check = new ClaimCheck(groups, this.tip.height, this.opts.difficulty, this.io.now()));
+    this.sendCheckRequests();
+    await this.sleep(Infinity, () => check.decided(this.io.now()));
+    this.check = null;
+    const r = check.result();
+    const now = this.io.now();
+    for (const { key, why } of r.liars) {
+      const { banned } = this.scores.penalize(key, 'unbacked_claim', now);
+      this.m.peerFaults.inc({ fault: 'unbacked_claim' });
+      this.warnings.warn('claim_unbacked', { peer: key, why, banned }, 'claim not backed by blocks');
+    }
+    const backed = r.targets.reduce((n, t) => n + t.sources.length, 0);
+    this.m.claims.inc({ result: 'backed' }, backed);
+    this.m.claims.inc({ result: 'lie' }, r.liars.length);
+    this.m.claims.inc({ result: 'silent' }, r.silent.length);
+    this.log.info(
+      { checked: check.size, backed, liars: r.liars.length, silent: r.silent.length, best: r.targets[0] ? { top: r.targets[0].top, sources: r.targets[0].sources.length } : null },
+      'claims checked',
+    );
+    return r.targets;
+  }
+
+  private sendCheckRequests(): void {
+    const reqs = this.check?.requests(this.io.now()) ?? [];
+    if (reqs.length === 0) return;
+    this.m.blocksRequested.inc(reqs.length);
+    this.io.send(reqs);
+  }
+
+  private async runJob(target: Target): Promise<JobResult> {
+    this.target = { height: target.top, hash: target.hash };
+    this.m.targetHeight.set(target.top);
     this.setPhase('syncing');
-    this.rate.clear();
-    this.progress = this.tip.height;
-    this.lastProgressAt = this.io.now();
-    this.lastProgressLog = this.io.now();
-    const job = new SyncJob(group, this.tip, this.io, this.scores, this.observer(), this.opts.lookahead);
+    this.reporter.syncStarted();
+    const job = new SyncJob(target, this.tip, this.io, this.scores, this.observer(), this.opts.batchBlocks);
     this.job = job;
     this.log.info(
-      { claim: group.height, hash: group.hash, sources: group.sources.map(peerKey), tip: this.tip.height },
+      { top: target.top, hash: target.hash, sources: target.sources.map(peerKey), tip: this.tip.height },
       'syncing toward target',
     );
     job.start();
     const result = await job.done;
     this.lastSources = job.snapshot().sources;
     this.job = null;
-    this.m.syncJobs.inc({ result: result.ok ? result.outcome : result.code });
+    this.m.syncJobs.inc({ result: result.ok ? 'synced' : result.code });
     if (result.ok) {
-      if (result.outcome === 'synced') this.target = { ...result.tip };
-      if (result.reorged) {
+      this.setTip(result.tip);
+      this.m.blocksCommitted.inc(result.blocks);
+      if (result.replaced > 0) {
         this.m.reorgs.inc();
         this.m.reorgDepth.set(result.replaced);
         this.log.warn({ replaced: result.replaced, tip: result.tip }, 'switched to a taller branch (reorg)');
       }
-      this.setTip(result.tip);
-      this.log.info({ outcome: result.outcome, tip: this.tip.height }, 'sync finished');
+      this.log.info({ tip: this.tip.height, blocks: result.blocks }, 'sync finished');
     } else {
-      this.setTip(result.tip);
       this.log.warn(
         { code: result.code, failedSources: result.failedSources, tip: this.tip.height },
-        `sync toward ${group.height} failed: ${result.message}`,
+        `sync toward ${target.top} failed: ${result.message}`,
       );
     }
     return result;
@@ -477,36 +424,51 @@ export class Consensus {
   private observer(): SyncObserver {
     const m = this.m;
     return {
-      received: (n) => m.blocksReceived.inc(n),
       requested: (n) => m.blocksRequested.inc(n),
-      timeouts: (n) => m.requestTimeouts.inc(n),
+      received: (n) => m.blocksReceived.inc(n),
       ignored: (reason) => m.repliesIgnored.inc({ reason }),
+      timeouts: (n) => m.requestTimeouts.inc(n),
       invalid: (reason, from, height) => {
         m.blocksInvalid.inc({ reason });
-        this.warnings.warn(
-          `invalid_block_${reason}`,
-          { from, height, reason },
-          'invalid block from a source',
-        );
+        this.warnings.warn(`invalid_block_${reason}`, { from, height, reason }, 'invalid block from a source');
       },
       fault: (key, fault, banned, detail) => {
         m.peerFaults.inc({ fault });
         if (banned) m.peerBans.inc();
-        this.warnings.warn(
-          `peer_${fault}`,
-          { peer: key, fault, banned, ...detail },
-          'source peer scored down',
-        );
+        this.warnings.warn(`peer_${fault}`, { peer: key, fault, banned, ...detail }, 'source peer scored down');
       },
-      committed: (tip, n, staged) => {
-        if (staged) m.blocksStaged.inc(n);
-        else {
-          m.blocksCommitted.inc(n);
-          this.setTip(tip);
-        }
-        this.noteProgress(tip.height);
+      batch: (result) => m.batches.inc({ result }),
+      staged: (n) => {
+        m.blocksStaged.inc(n);
+        this.reporter.progressed(n);
       },
     };
+  }
+
+  /** Waits until `done()` holds (checked when woken) or `ms` pass. */
+  private sleep(ms: number, done: () => boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
+      const t = Number.isFinite(ms) ? setTimeout(finish, ms) : undefined;
+      this.wake = () => {
+        if (this.stopped || done()) finish();
+      };
+      this.wake();
+    });
+  }
+
+  /** Every TICK_MS: the claim check's resends and deadline, or the job's timeouts. */
+  private tick(): void {
+    if (this.check) {
+      this.sendCheckRequests();
+      this.wake?.();
+    } else {
+      this.job?.tick();
+    }
   }
 
   private scheduleRetry(): void {
@@ -517,62 +479,19 @@ export class Consensus {
     }, this.opts.roundRetryMs ?? ROUND_RETRY_MS);
   }
 
-  // ---- ANNOUNCE ----
+  // ---- state ----
 
-  private drainAnnounces(): void {
-    const queued = this.announceQueue.splice(0);
-    for (const item of queued) this.announceChain = this.announceChain.then(() => this.applyAnnounce(item));
+  private state(): ConsensusState {
+    return {
+      phase: this.phase,
+      tip: this.tip,
+      target: this.target,
+      job: this.job?.snapshot() ?? null,
+      lastSources: this.lastSources,
+      roundsCompleted: this.roundsCompleted,
+      lastRoundAt: this.lastRoundAt,
+    };
   }
-
-  /** A block one above our tip is checked and appended; anything claiming more starts a round. */
-  private async applyAnnounce({ from, msg }: Inbound<Announce>): Promise<void> {
-    const block = toBlock(msg);
-    const next = this.tip.height + 1;
-    if (block.height < next) {
-      this.m.announces.inc({ result: 'old' });
-      return;
-    }
-    if (block.height > next) {
-      this.m.announces.inc({ result: 'taller' });
-      this.requestRound('taller_announce');
-      return;
-    }
-    // One block: checking it here costs microseconds, less than a validate round trip.
-    const verdict = validateRun([block], this.tip.hash, next, this.opts.difficulty)[0]!;
-    if (!verdict.ok) {
-      if (verdict.reason === 'wrong_hash') {
-        // It does not link to our tip: the tip of another branch, one block taller than ours.
-        this.m.announces.inc({ result: 'other_branch' });
-        this.requestRound('taller_announce');
-      } else {
-        this.m.announces.inc({ result: 'invalid' });
-        this.scores.penalize(peerKey(from), 'bad_pow', this.io.now());
-        this.warnings.warn(
-          'announce_invalid',
-          { from: peerKey(from), reason: verdict.reason },
-          'invalid ANNOUNCE',
-        );
-      }
-      return;
-    }
-    try {
-      const tip = await this.io.append(this.tip.hash, [block]);
-      this.setTip(tip);
-      this.m.blocksCommitted.inc();
-      this.m.announces.inc({ result: 'appended' });
-      this.log.info({ height: block.height, from: peerKey(from) }, 'appended announced block');
-    } catch (err) {
-      this.m.announces.inc({ result: 'append_failed' });
-      this.warnings.warn(
-        'announce_append_failed',
-        { err: String(err) },
-        'appending an announced block failed',
-      );
-      this.setTip(await this.io.tip().catch(() => this.tip));
-    }
-  }
-
-  // ---- state, status and reporting ----
 
   private setTip(tip: Tip): void {
     this.tip = { height: tip.height, hash: tip.hash };
@@ -581,87 +500,6 @@ export class Consensus {
 
   private setPhase(phase: SyncPhase): void {
     this.phase = phase;
-    for (const p of ['idle', 'round', 'syncing', 'synced'] as const)
-      this.m.phase.set({ phase: p }, p === phase ? 1 : 0);
-  }
-
-  private noteProgress(height: number): void {
-    const now = this.io.now();
-    this.progress = height;
-    this.lastProgressAt = now;
-    this.rate.record(now, height);
-  }
-
-  /** Once a second: gauges, the progress line every 10 s, and the stall warning. */
-  private report(): void {
-    const now = this.io.now();
-    const snap = this.job?.snapshot();
-    const rate = this.rate.perSecond(now);
-    this.m.blocksPerSecond.set(this.phase === 'syncing' ? rate : 0);
-    this.m.inFlight.set(snap?.inFlight ?? 0);
-    this.m.buffered.set(snap?.buffered ?? 0);
-    this.m.validating.set(snap?.validating ?? 0);
-    const sources = snap?.sources ?? [];
-    this.m.sources.set({ state: 'live' }, sources.filter((s) => !s.dropped).length);
-    this.m.sources.set({ state: 'dropped' }, sources.filter((s) => s.dropped).length);
-    if (this.phase !== 'syncing' || !snap) return;
-    if (now - this.lastProgressLog >= PROGRESS_LOG_MS) {
-      this.lastProgressLog = now;
-      const remaining = (this.target?.height ?? 0) - this.progress;
-      this.log.info(
-        {
-          height: this.progress,
-          target: this.target?.height ?? null,
-          blocksPerSecond: Math.round(rate),
-          etaSeconds: eta(remaining, rate),
-          inFlight: snap.inFlight,
-          buffered: snap.buffered,
-          liveSources: sources.filter((s) => !s.dropped).length,
-        },
-        'syncing',
-      );
-    }
-    if (now - this.lastProgressAt >= STALL_WARN_MS && now - this.lastStallWarn >= STALL_WARN_MS) {
-      this.lastStallWarn = now;
-      this.m.stalls.inc();
-      this.log.warn(
-        {
-          height: this.progress,
-          target: this.target?.height ?? null,
-          sinceMs: now - this.lastProgressAt,
-          job: snap.phase,
-        },
-        'sync stalled: no block committed for 30 s',
-      );
-    }
-  }
-
-  private sourceStatus(sources: JobSnapshot['sources'], now: number): SourceStatus[] {
-    const out = new Map<string, SourceStatus>();
-    for (const s of sources) {
-      const score = this.scores.score(s.key, now);
-      out.set(s.key, {
-        host: s.addr.host,
-        port: s.addr.port,
-        score: Math.round(score * 10) / 10,
-        inFlight: s.inFlight,
-        received: s.received,
-        banned: s.dropped || this.scores.isBanned(s.key, now),
-      });
-    }
-    // Peers scored down earlier stay visible while their score recovers.
-    for (const { key, score } of this.scores.all(now)) {
-      if (out.has(key) || score >= 0) continue;
-      const i = key.lastIndexOf(':');
-      out.set(key, {
-        host: key.slice(0, i),
-        port: Number(key.slice(i + 1)),
-        score: Math.round(score * 10) / 10,
-        inFlight: 0,
-        received: 0,
-        banned: this.scores.isBanned(key, now),
-      });
-    }
-    return [...out.values()];
+    for (const p of ['idle', 'round', 'syncing', 'synced'] as const) this.m.phase.set({ phase: p }, p === phase ? 1 : 0);
   }
 }

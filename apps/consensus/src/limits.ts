@@ -6,26 +6,58 @@ export {
   CONSENSUS_INTERVAL_MS,
   DEFAULT_DIFFICULTY,
   MAX_BLOCKS_PER_BATCH,
+  MAX_BUS_PAYLOAD_BYTES,
   MAX_HEIGHT,
-  MAX_PEERS,
   STATS_WINDOW_MS,
 } from '@chainsync/protocol';
 
 // ---- Round ----
-/** STATS_REPLYs kept per round: one per source, and the peer table holds at most MAX_PEERS anyway. */
-export const MAX_ROUND_REPLIES = 1000;
-/** Rounds start at most this often, whatever asks for them. */
+/**
+ * STATS sent per round. Anyone can fill the peer table with addresses (a GOSSIP_REPLY is enough),
+ * so a round asks the best peers first (bootstrap, proven, recently heard) and at most this many:
+ * the real network has tens of peers, and one round can never fan out into a flood.
+ */
+export const MAX_STATS_FANOUT = 64;
+/** Rounds started by us (boot, timer, retry, bus back) start at most this often. */
 export const MIN_ROUND_GAP_MS = 1_000;
 /**
- * A round asked for by a taller STATS_REPLY or ANNOUNCE (claims anyone can forge) starts at most
- * this long after the previous one began: a flood of fake claims cannot make us STATS every peer
- * every second, and a real fork still gets its round within seconds.
+ * A round asked for from outside (CONSENSUS datagram, taller STATS_REPLY or ANNOUNCE: things anyone
+ * can forge) starts at most this long after the previous one began: a flood cannot make us STATS
+ * every peer every second, and a real fork still gets its round within seconds.
  */
 export const CLAIM_ROUND_GAP_MS = 5_000;
-/** After a round whose sources all failed, the next one comes this soon (not a full interval later). */
+/** After a round whose targets all failed, the next one comes this soon (not a full interval later). */
 export const ROUND_RETRY_MS = 5_000;
 
-// ---- Fetch scheduler ----
+// ---- Claim check (a claim costs nothing until blocks back it) ----
+/** Claim groups checked per round: the best ones that could be taller than our chain. */
+export const MAX_CHECKED_GROUPS = 16;
+/** Sources of one group asked to back its claim; the rest of the group is not used this round. */
+export const MAX_CHECKED_SOURCES = 8;
+/** Each check request is sent again this often while unanswered (UDP loses datagrams). */
+export const CHECK_RESEND_MS = 400;
+/** A claim not backed within this long is dropped for the round (its sources were silent). */
+export const CHECK_DEADLINE_MS = 2_000;
+/**
+ * Once one claim taller than ours is backed, slower ones get this long (at least) more, or three
+ * times the round trip the backed one needed: silent liars cost a fraction of a second, not seconds.
+ */
+export const CHECK_GRACE_MS = 300;
+
+// ---- Download: batches and sources ----
+/**
+ * Blocks per batch. A batch has one source (Lodestar's range sync), so everything in it, and the
+ * one block below it that it links to, comes from the same peer and a broken link is that peer's
+ * fault. ~50 KB of replies; large enough that the one extra block per batch costs under 1 %.
+ */
+export const BATCH_BLOCKS = 128;
+/**
+ * Batches downloading or validating at once: their blocks are the only ones held in memory
+ * (validated batches go to the store's staging at once). 64 × 128 blocks ≈ 3–4 MB.
+ */
+export const MAX_ACTIVE_BATCHES = 64;
+/** Download attempts of one batch at sources that were not blamed for it, before the target fails. */
+export const MAX_BATCH_ATTEMPTS = 5;
 /** Requests a new source may have in flight: enough to fill a LAN round trip at once. */
 export const INITIAL_WINDOW = 32;
 /** A source never drops below this: a lossy but honest peer still contributes. */
@@ -33,17 +65,12 @@ export const MIN_WINDOW = 4;
 /** A fast source grows to this: ~150 KB of replies in flight, a few ms of a fast peer's output. */
 export const MAX_WINDOW = 512;
 /**
- * Requests a source may have queued beyond what its path holds (see the scheduler's `grow`):
- * below QUEUE_LOW the window grows, above QUEUE_HIGH it shrinks. A few dozen queued requests keep
- * a peer busy without turning our own pipeline's delay into spurious timeouts.
+ * Requests a source may have queued beyond what its path holds (see Source.grow): below QUEUE_LOW
+ * the window grows, above QUEUE_HIGH it shrinks. A few dozen queued requests keep a peer busy
+ * without turning our own pipeline's delay into spurious timeouts.
  */
 export const QUEUE_LOW = 64;
 export const QUEUE_HIGH = 192;
-/**
- * Heights past the committed tip we may request (Bitcoin Core uses 1024 blocks). Every one of them
- * can sit in the reorder buffer, so this bounds its memory: 8192 × ~400 B ≈ 3 MB.
- */
-export const LOOKAHEAD_BLOCKS = 8192;
 /** Retransmission timeout bounds: never hammer a peer faster than 150 ms, never wait over 5 s. */
 export const MIN_RTO_MS = 150;
 /** Before the first answer of a source nothing is known of its round trip; TCP starts at 1 s too. */
@@ -51,31 +78,39 @@ export const INITIAL_RTO_MS = 1_000;
 export const MAX_RTO_MS = 5_000;
 /** Multiplier cap of the backoff applied when requests time out in bursts (our congestion or theirs). */
 export const MAX_RTO_BACKOFF = 8;
-/**
- * A request that holds up a half-full look-ahead window this long is given to another source
- * (Bitcoin Core disconnects such a staller after 2 s; we only move the height).
- */
-export const BLOCKING_MS = 300;
-/** A source that answered nothing for this long while asked is "silent" (scored, then dropped). */
+/** A source that owes answers and gave none for this long is silent: dropped from the sync. */
 export const SILENCE_MS = 2_000;
-/** Timed-out heights remembered per source, so a late answer is still used instead of refetched. */
-export const MAX_LATE_PER_PEER = 4096;
-/** How often the scheduler checks timeouts and hands out heights when no reply wakes it. */
+/**
+ * A batch whose source brought nothing new for this long (and at least a few of its timeouts) is
+ * given to another source; the first one's late answers are ignored from then on.
+ */
+export const BATCH_STALL_MS = 1_500;
+/**
+ * CometBFT drops block-sync peers under a minimum receive rate. Ours is relative: a source that
+ * delivers under 1/SLOW_FACTOR of the fastest source's rate for SLOW_GRACE_MS, while others
+ * could take its work, is replaced. A one-thread Python peer at 2 ms per reply still delivers
+ * 500 blocks/s; one at 4.5 s per reply delivers 7 per window and slows a sync many times over.
+ */
+export const SLOW_FACTOR = 16;
+export const SLOW_GRACE_MS = 4_000;
+/** Window of the per-source delivery rate (blocks/s). */
+export const SOURCE_RATE_WINDOW_MS = 2_000;
+/** How often the job checks timeouts and hands out work when no reply wakes it. */
 export const TICK_MS = 25;
 /** A tick this late means our own event loop stalled; deadlines are shifted instead of timing out peers. */
 export const STALL_TICK_MS = 250;
 
-// ---- Validation / commit pipeline ----
-/**
- * Blocks per validate request: big enough to amortise the bus, small enough to spread over
- * validators. A shorter run is sent only when no batch is in flight, so the tail of a sync is quick.
- */
-export const VALIDATE_BATCH = 250;
-/** Validate requests in flight at once, so several validators work in parallel. */
+// ---- Validation / staging pipeline ----
+/** validate requests in flight at once, so several validators work in parallel. */
 export const MAX_VALIDATE_IN_FLIGHT = 8;
-/** Bytes of block JSON per bus request: well under the bus cap (900 KiB) even with junk blocks. */
+/** store.stage requests in flight at once (one writer; a couple keep it busy). */
+export const MAX_STAGE_IN_FLIGHT = 2;
+/**
+ * Encoded bytes of block JSON per bus request. Blocks are measured in UTF-8 bytes (a block of
+ * 3-byte characters is three times its string length); half the bus cap leaves room for the head.
+ */
 export const BUS_BATCH_BYTES = 512 * 1024;
-/** Bus timeout for validate / store requests: generous, a busy validator on a loaded host is slow. */
+/** Bus timeout for store requests: generous, a busy store on a loaded host is slow. */
 export const BUS_TIMEOUT_MS = 10_000;
 /**
  * Timeout of one validate request. A batch takes milliseconds even on a loaded host; what this
@@ -83,18 +118,28 @@ export const BUS_TIMEOUT_MS = 10_000;
  * the batch is then sent again to the live ones — so keep the stall short.
  */
 export const VALIDATE_TIMEOUT_MS = 3_000;
-/** A height refetched this often and still invalid means the target chain itself is bad. */
-export const MAX_ATTEMPTS_PER_HEIGHT = 8;
+/** Consecutive validate errors (validators gone) before the sync gives up. */
+export const MAX_VALIDATE_ERRORS = 5;
+/** Our own block hashes kept in memory (height → hash) to find where a target meets our chain. */
+export const OUR_HASHES_CACHE = 4096;
 
 // ---- Peer scores ----
-/** A source at or below this score is banned: excluded from rounds until its score decays back. */
+/** A peer at or below this score is banned for BAN_MS: not asked STATS, not used as a source. */
 export const BAN_SCORE = -50;
+/** How long a ban lasts (Lodestar: 30 min cool-down; ours is shorter: the network is small). */
+export const BAN_MS = 10 * 60_000;
 /** Scores halve toward zero every this long, so an old fault is forgiven. */
 export const SCORE_HALF_LIFE_MS = 5 * 60_000;
 /** Good behaviour earns at most this much credit, so a peer cannot bank goodwill to lie later. */
 export const MAX_SCORE = 20;
-/** Peers whose score is tracked; the least recently seen is forgotten beyond this. */
-export const MAX_SCORED_PEERS = 1000;
+/**
+ * Peers whose score is tracked (least recently touched forgotten first). Bans are kept apart, up
+ * to MAX_BANNED, and only a newer ban can push out an older one: fresh identities cannot erase
+ * bans. Both grow only from peers we asked something (bounded by the STATS fan-out), never from
+ * unsolicited datagrams.
+ */
+export const MAX_SCORED_PEERS = 4096;
+export const MAX_BANNED = 4096;
 
 // ---- ANNOUNCE ----
 /** ANNOUNCEs held while a sync runs, to apply once it ends (SPEC §5.7); older ones are dropped. */
@@ -103,7 +148,9 @@ export const MAX_QUEUED_ANNOUNCES = 64;
 // ---- Reporting ----
 /** Progress line interval while syncing. */
 export const PROGRESS_LOG_MS = 10_000;
-/** A sync that commits nothing for this long is reported as stalled. */
+/** A sync that makes no progress for this long is reported as stalled. */
 export const STALL_WARN_MS = 30_000;
+/** Scored-down peers listed in consensus.status besides the current sources (worst first). */
+export const MAX_LISTED_SCORED = 64;
 /** Window of the blocks/s rate shown in status. */
 export const RATE_WINDOW_MS = 5_000;

@@ -3,14 +3,15 @@ import { QueueGroups } from '@chainsync/protocol';
 import { runService } from '@chainsync/service-kit';
 import { busIo } from './bus-io.js';
 import { Consensus } from './consensus.js';
-import { CONSENSUS_INTERVAL_MS, DEFAULT_DIFFICULTY, LOOKAHEAD_BLOCKS, STATS_WINDOW_MS } from './limits.js';
+import { CONSENSUS_INTERVAL_MS, DEFAULT_DIFFICULTY, STATS_WINDOW_MS } from './limits.js';
 import { consensusMetrics } from './metrics.js';
 
 /**
- * consensus — the brain: STATS rounds pick the target, a sync job fetches, validates and commits
- * it (or switches branch), ANNOUNCE extends the tip, STATS is answered once the first round is over.
- * The decisions live in the pure modules (round, target, scheduler, peer-scores, reorder-buffer,
- * fork-search, sync-job); this file only wires them to the bus.
+ * consensus — the brain: STATS rounds (solicited replies only) pick claims, the claim check backs
+ * them with blocks, a sync job downloads the best backed target top-down in batches, proves it and
+ * switches to it atomically; ANNOUNCE extends the tip; STATS is answered once the first round has
+ * decided. The decisions live in the pure modules (round, target, claim-check, download, batch,
+ * source, chain-verifier, sync-job, peer-scores, announce, reporting); this file wires them to the bus.
  */
 await runService({
   name: 'consensus',
@@ -18,7 +19,6 @@ await runService({
     DIFFICULTY: Type.Integer({ minimum: 0, maximum: 64, default: DEFAULT_DIFFICULTY }),
     STATS_WINDOW_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: STATS_WINDOW_MS }),
     CONSENSUS_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: CONSENSUS_INTERVAL_MS }),
-    LOOKAHEAD_BLOCKS: Type.Integer({ minimum: 64, maximum: 65_536, default: LOOKAHEAD_BLOCKS }),
   }),
   defaultOpsPort: 9102,
   async start({ config, log, warnings, bus, metrics, onClose }) {
@@ -29,7 +29,6 @@ await runService({
         difficulty: config.DIFFICULTY,
         statsWindowMs: config.STATS_WINDOW_MS,
         intervalMs: config.CONSENSUS_INTERVAL_MS,
-        lookahead: config.LOOKAHEAD_BLOCKS,
       },
       log,
       warnings,

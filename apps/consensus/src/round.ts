@@ -1,51 +1,79 @@
-import { meetsDifficulty, type PeerAddr, type StatsReply } from '@chainsync/protocol';
-import { MAX_ROUND_REPLIES } from './limits.js';
-import { peerKey, rankTargets, type StatsClaim, type TargetGroup } from './target.js';
-
-export type ClaimResult = 'accepted' | 'replaced' | 'bad_pow' | 'excluded' | 'full';
+import { meetsDifficulty, type PeerAddr, type PeerInfo, type StatsReply } from '@chainsync/protocol';
+import { MAX_STATS_FANOUT } from './limits.js';
+import { groupClaims, peerKey, type ClaimGroup, type StatsClaim } from './target.js';
 
 /**
- * One STATS round: the STATS_REPLYs collected during the window, one per source (its UDP source
- * address; a second reply replaces the first). Replies whose hash lacks the difficulty zeros are
- * dropped (SPEC §2.1), as are excluded (banned) peers. Pure: the caller owns the timer.
+ * Who a round asks: not banned peers, best first — the operator's bootstrap peers, then peers that
+ * proved they receive what we send (gossip knows), then the most recently heard — and at most
+ * `max` of them, so a table full of strangers cannot turn one round into a flood.
+ */
+export function pickStatsTargets(
+  peers: readonly PeerInfo[],
+  banned: (key: string) => boolean,
+  max = MAX_STATS_FANOUT,
+): PeerAddr[] {
+  return peers
+    .filter((p) => !banned(peerKey(p)))
+    .sort(
+      (a, b) =>
+        Number(b.bootstrap) - Number(a.bootstrap) ||
+        Number(b.proven === true) - Number(a.proven === true) ||
+        b.lastSeen - a.lastSeen,
+    )
+    .slice(0, max)
+    .map((p) => ({ host: p.host, port: p.port }));
+}
+
+export type ClaimResult = 'accepted' | 'unsolicited' | 'duplicate' | 'bad_pow' | 'excluded';
+
+/**
+ * One STATS round: the peers we asked, and the first STATS_REPLY of each. A reply from anyone we
+ * did not ask, or a second reply from the same peer, counts for nothing: unasked replies cannot
+ * fill the round, close its window or outvote the peers we asked. Replies whose hash lacks the
+ * difficulty's zeros are dropped (SPEC §2.1), as are peers `excluded` (banned) meanwhile.
+ * Pure: the caller owns the timer.
  */
 export class StatsRound {
+  private readonly asked: ReadonlySet<string>;
   private readonly claims = new Map<string, StatsClaim>();
+  private readonly answered = new Set<string>();
 
   constructor(
     readonly id: number,
     readonly startedAt: number,
+    asked: readonly PeerAddr[],
     private readonly difficulty: number,
     private readonly excluded: (key: string) => boolean = () => false,
-    /** Addresses the STATS went to; the window may end early once each of them answered. */
-    readonly askedCount = 0,
-  ) {}
+  ) {
+    this.asked = new Set(asked.map(peerKey));
+  }
 
   offer(from: PeerAddr, reply: Pick<StatsReply, 'height' | 'hash'>): ClaimResult {
     const key = peerKey(from);
+    if (!this.asked.has(key)) return 'unsolicited';
+    if (this.answered.has(key)) return 'duplicate';
+    this.answered.add(key);
     if (this.excluded(key)) return 'excluded';
     if (!meetsDifficulty(reply.hash, this.difficulty)) return 'bad_pow';
-    const had = this.claims.has(key);
-    if (!had && this.claims.size >= MAX_ROUND_REPLIES) return 'full';
-    this.claims.set(key, {
-      from: { host: from.host, port: from.port },
-      height: reply.height,
-      hash: reply.hash,
-    });
-    return had ? 'replaced' : 'accepted';
+    this.claims.set(key, { from: { host: from.host, port: from.port }, length: reply.height, hash: reply.hash });
+    return 'accepted';
   }
 
   get replies(): number {
     return this.claims.size;
   }
 
-  /** Every source of the asked set has answered: waiting longer cannot change the outcome. */
-  get complete(): boolean {
-    return this.askedCount > 0 && this.claims.size >= this.askedCount;
+  get askedCount(): number {
+    return this.asked.size;
   }
 
-  /** Candidate targets best first, leaving out peers that `drop` now rejects (failed this round). */
-  ranked(drop: (key: string) => boolean = () => false): TargetGroup[] {
-    return rankTargets([...this.claims.values()].filter((c) => !drop(peerKey(c.from))));
+  /** Every peer asked has answered: waiting longer cannot change the outcome. */
+  get complete(): boolean {
+    return this.asked.size > 0 && this.answered.size >= this.asked.size;
+  }
+
+  /** Claim groups best first, leaving out peers that `drop` rejects now. */
+  groups(drop: (key: string) => boolean = () => false): ClaimGroup[] {
+    return groupClaims([...this.claims.values()].filter((c) => !drop(peerKey(c.from))));
   }
 }

@@ -29,7 +29,7 @@ export const RequestSchemas: Record<RequestSubject, TSchema> = {
   'store.append': Type.Object({ expectPrevHash: PrevHash, blocks: Blocks }),
   'store.stage': Type.Object({ blocks: Blocks }),
   'store.stage.clear': Empty,
-  'store.reorg': Type.Object({ fromHeight: Height, tipHash: Hex64 }),
+  'store.reorg': Type.Object({ fromHeight: Height, topHeight: Height, tipHash: Hex64 }),
   'consensus.run': Empty,
   'consensus.status': Empty,
 };

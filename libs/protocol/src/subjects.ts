@@ -49,6 +49,8 @@ export interface PeerInfo {
   firstSeen: number;
   /** Bootstrap / well-known peers are never expired (SPEC §7 #15). */
   bootstrap: boolean;
+  /** It answered something we sent it, so its address is really its own (not spoofed). */
+  proven?: boolean;
 }
 
 /** An error reply on any request subject; `code` is stable and used as a metric label. */
@@ -83,7 +85,7 @@ export interface RequestSubjects {
    * where the staged top must have `tipHash`. Refused unless the staged run is contiguous,
    * links to block fromHeight-1 and is taller than the current chain. Clears staging.
    */
-  'store.reorg': [{ fromHeight: number; tipHash: string }, Reply<{ tip: Tip; replaced: number }>];
+  'store.reorg': [{ fromHeight: number; topHeight: number; tipHash: string }, Reply<{ tip: Tip; replaced: number }>];
   'consensus.run': [Record<string, never>, Reply<{ started: boolean }>];
   'consensus.status': [Record<string, never>, Reply<{ status: ConsensusStatus }>];
 }
@@ -102,8 +104,13 @@ export interface SourceStatus {
 export interface ConsensusStatus {
   phase: SyncPhase;
   tip: Tip;
-  /** The chain we are syncing to (length convention as in STATS_REPLY: height = top index). */
+  /** The chain we are syncing to (`height` is its top index). */
   target: Tip | null;
+  /**
+   * The current sync: blocks validated and staged out of those it needs (nothing is committed
+   * before the whole range is verified; the tip moves at the end). Null when not syncing.
+   */
+  progress: { done: number; total: number } | null;
   sources: SourceStatus[];
   blocksPerSecond: number;
   etaSeconds: number | null;

@@ -1,4 +1,5 @@
 import {
+  blockHash,
   blockReply,
   nullBlockReply,
   validateRun,
@@ -9,17 +10,18 @@ import {
   type Message,
   type NullBlockReply,
   type PeerAddr,
+  type PeerInfo,
   type StatsReply,
   type Tip,
 } from '@chainsync/protocol';
 import type { ConsensusIo } from '../consensus.js';
-import type { Assignment } from '../scheduler.js';
 import { TEST_DIFFICULTY } from './chain.js';
 
 /**
  * Test support (not built): an in-memory world for the consensus logic — protocol peers with
- * faults, a chain store with the store's rules, a validator — behind the same I/O interface the
- * bus adapter implements. No sockets, no NATS: the logic under test is pure, this is its world.
+ * faults, a chain store with the store's rules (staging, switch), a validator — behind the same
+ * I/O interface the bus adapter implements. No sockets, no NATS: the logic under test is pure,
+ * this is its world.
  */
 export interface FakePeer {
   addr: PeerAddr;
@@ -30,12 +32,17 @@ export interface FakePeer {
   silent?: boolean;
   /** Fraction of blocks served with a broken nonce. */
   corrupt?: number;
-  /** Answers with PoW-less garbage. */
+  /** Answers with work-less garbage. */
   garbage?: boolean;
   /** Null replies without the height (as most real peers send them, SPEC §9). */
   bareNulls?: boolean;
-  /** STATS_REPLY: top index instead of length (SPEC §2.1), or a fake taller claim. */
-  stats?: 'length' | 'top_index' | 'lie' | 'none';
+  /** Answers only every n-th delivery round (a very slow peer). */
+  slowEvery?: number;
+  /** STATS_REPLY: length (default), top index, a fake taller claim, none, or any claim. */
+  stats?: 'length' | 'top_index' | 'lie' | 'none' | { height: number; hash: string };
+  /** What it serves at a height instead of its chain (undefined: no answer). */
+  serve?: (height: number) => Block | null | undefined;
+  bootstrap?: boolean;
 }
 
 export class StoreError extends Error {
@@ -49,20 +56,24 @@ export class StoreError extends Error {
 
 export class FakeWorld implements ConsensusIo {
   chain: Block[] = [];
-  staged = new Map<number, Block>();
+  /** Staged blocks at or below the tip (the store's staging database). */
+  staging = new Map<number, Block>();
+  /** Staged blocks above the tip (in the store's blocks database, invisible). */
+  above = new Map<number, Block>();
   manualClock: number | null = null;
-  readonly outbox: Assignment[] = [];
+  readonly outbox: { to: PeerAddr; height: number }[] = [];
   readonly sentMessages: { to: PeerAddr; msg: Message }[] = [];
   validateCalls = 0;
   /** The next this-many validate calls fail (a validator gone, a timeout). */
   failValidates = 0;
-  appendCalls = 0;
+  stageCalls = 0;
   reorgs = 0;
   /** Where replies go; set by the test (a SyncJob or the coordinator). */
   deliverBlocks: (items: Inbound<GetBlockReply | NullBlockReply>[]) => void = () => undefined;
   deliverStats: (items: Inbound<StatsReply>[]) => void = () => undefined;
   /** Deliver sends on their own (setImmediate) instead of when the test calls deliver(). */
   auto = false;
+  private deliveries = 0;
   private seed = 12345;
 
   constructor(
@@ -86,7 +97,7 @@ export class FakeWorld implements ConsensusIo {
 
   // ---- ConsensusIo ----
 
-  send(requests: Assignment[]): void {
+  send(requests: { to: PeerAddr; height: number }[]): void {
     this.outbox.push(...requests);
     if (this.auto) setImmediate(() => this.deliver());
   }
@@ -108,7 +119,6 @@ export class FakeWorld implements ConsensusIo {
   }
 
   async append(expectPrevHash: string | null, blocks: Block[]): Promise<Tip> {
-    this.appendCalls++;
     await Promise.resolve();
     if (expectPrevHash !== this.tipNow.hash || blocks[0]?.height !== this.chain.length) {
       throw new StoreError('not_linked', 'append does not link to the tip');
@@ -118,37 +128,53 @@ export class FakeWorld implements ConsensusIo {
   }
 
   async stage(blocks: Block[]): Promise<void> {
+    this.stageCalls++;
     await Promise.resolve();
-    for (const b of blocks) this.staged.set(b.height, b);
+    const tip = this.tipNow.height;
+    for (const b of blocks) (b.height <= tip ? this.staging : this.above).set(b.height, b);
   }
 
   async clearStage(): Promise<void> {
-    this.staged.clear();
+    this.staging.clear();
+    this.above.clear();
   }
 
-  async reorg(fromHeight: number, tipHash: string): Promise<Tip> {
+  /** The store's switch rules (chain-store's planReorg), on the in-memory chain. */
+  async reorg(fromHeight: number, topHeight: number, tipHash: string): Promise<Tip> {
     await Promise.resolve();
+    const tip = this.tipNow.height;
+    if (fromHeight > tip + 1) throw new StoreError('bad_from_height', 'fromHeight above tip + 1');
+    if (topHeight <= tip) throw new StoreError('not_taller', 'not taller');
     const branch: Block[] = [];
-    for (let h = fromHeight; this.staged.has(h); h++) branch.push(this.staged.get(h)!);
-    const top = branch[branch.length - 1];
-    if (!top || top.hash !== tipHash) throw new StoreError('incomplete', 'staged branch incomplete');
-    if (fromHeight + branch.length <= this.chain.length) throw new StoreError('not_taller', 'not taller');
-    const prev = fromHeight === 0 ? null : this.chain[fromHeight - 1]!.hash;
-    if (validateRun(branch, prev, fromHeight, this.difficulty).some((v) => !v.ok)) {
-      throw new StoreError('not_linked', 'branch does not link');
+    for (let h = fromHeight; h <= topHeight; h++) {
+      const b = h <= tip ? this.staging.get(h) : this.above.get(h);
+      if (!b) throw new StoreError('not_staged', `nothing staged at ${h}`);
+      branch.push(b);
     }
+    if (branch[branch.length - 1]!.hash !== tipHash) throw new StoreError('not_staged', 'top hash differs');
+    const prev = fromHeight === 0 ? null : this.chain[fromHeight - 1]!.hash;
+    if (blockHash(branch[0]!, prev) !== branch[0]!.hash) throw new StoreError('not_linked', 'does not link');
     this.chain = [...this.chain.slice(0, fromHeight), ...branch];
-    this.staged.clear();
+    this.staging.clear();
+    this.above.clear();
     this.reorgs++;
     return this.tipNow;
   }
 
-  async ourHash(height: number): Promise<string | null> {
-    return this.chain[height]?.hash ?? null;
+  async ourHashes(from: number, count: number): Promise<(string | null)[]> {
+    await Promise.resolve();
+    return Array.from({ length: count }, (_, i) => this.chain[from + i]?.hash ?? null);
   }
 
-  async peers(): Promise<PeerAddr[]> {
-    return this.network.map((p) => p.addr);
+  async peers(): Promise<PeerInfo[]> {
+    return this.network.map((p) => ({
+      host: p.addr.host,
+      port: p.addr.port,
+      name: '',
+      lastSeen: 0,
+      firstSeen: 0,
+      bootstrap: p.bootstrap ?? true,
+    }));
   }
 
   async tip(): Promise<Tip> {
@@ -159,6 +185,7 @@ export class FakeWorld implements ConsensusIo {
 
   /** Answers every queued GET_BLOCK (in a shuffled order, as UDP may), with each peer's faults. */
   deliver(): void {
+    this.deliveries++;
     const reqs = this.outbox.splice(0);
     for (let i = reqs.length - 1; i > 0; i--) {
       const j = Math.floor(this.rand() * (i + 1));
@@ -166,33 +193,45 @@ export class FakeWorld implements ConsensusIo {
     }
     const items: Inbound<GetBlockReply | NullBlockReply>[] = [];
     for (const r of reqs) {
-      const peer = this.network.find((p) => p.addr.host === r.to.host && p.addr.port === r.to.port);
+      const peer = this.peerAt(r.to);
       if (!peer || peer.silent) continue;
+      if (peer.slowEvery && this.deliveries % peer.slowEvery !== 0) {
+        this.outbox.push(r); // held back until a later round
+        continue;
+      }
       if (peer.drop && this.rand() < peer.drop) continue;
-      const block = peer.chain[r.height];
+      const block = peer.serve ? peer.serve(r.height) : (peer.chain[r.height] ?? null);
+      if (block === undefined) continue;
       let msg: GetBlockReply | NullBlockReply = block
         ? blockReply(block)
         : nullBlockReply(peer.bareNulls ? null : r.height);
       if (block && peer.garbage) msg = { ...blockReply(block), hash: 'f'.repeat(64) };
-      else if (block && peer.corrupt && this.rand() < peer.corrupt)
-        msg = { ...blockReply(block), nonce: 'bad' };
+      else if (block && peer.corrupt && this.rand() < peer.corrupt) msg = { ...blockReply(block), nonce: 'bad' };
       items.push({ from: peer.addr, msg });
     }
     if (items.length > 0) this.deliverBlocks(items);
+    if (this.auto && this.outbox.length > 0) setTimeout(() => this.deliver(), 5);
+  }
+
+  private peerAt(addr: PeerAddr): FakePeer | undefined {
+    return this.network.find((p) => p.addr.host === addr.host && p.addr.port === addr.port);
   }
 
   private answerStats(to: PeerAddr[]): void {
     const items: Inbound<StatsReply>[] = [];
     for (const addr of to) {
-      const peer = this.network.find((p) => p.addr.host === addr.host && p.addr.port === addr.port);
+      const peer = this.peerAt(addr);
       if (!peer || peer.chain.length === 0 || peer.stats === 'none') continue;
       const top = peer.chain[peer.chain.length - 1]!;
+      const s = peer.stats;
       const msg: StatsReply =
-        peer.stats === 'top_index'
-          ? { type: 'STATS_REPLY', height: top.height, hash: top.hash }
-          : peer.stats === 'lie'
-            ? { type: 'STATS_REPLY', height: peer.chain.length + 100, hash: 'a'.repeat(60) + '0000' }
-            : { type: 'STATS_REPLY', height: peer.chain.length, hash: top.hash };
+        typeof s === 'object'
+          ? { type: 'STATS_REPLY', ...s }
+          : s === 'top_index'
+            ? { type: 'STATS_REPLY', height: top.height, hash: top.hash }
+            : s === 'lie'
+              ? { type: 'STATS_REPLY', height: peer.chain.length + 100, hash: 'a'.repeat(60) + '0000' }
+              : { type: 'STATS_REPLY', height: peer.chain.length, hash: top.hash };
       items.push({ from: peer.addr, msg });
     }
     if (items.length > 0) this.deliverStats(items);
@@ -200,3 +239,6 @@ export class FakeWorld implements ConsensusIo {
 }
 
 export const addr = (port: number): PeerAddr => ({ host: '127.0.0.1', port });
+
+/** A block relabelled to another height: the hash does not cover the height, so it still "hashes". */
+export const relabel = (b: Block, height: number): Block => ({ ...b, height });
