@@ -52,7 +52,13 @@ function renderStatus(s) {
   $('peers-count').textContent = String(s.peers);
   $('eta').textContent = s.phase === 'synced' ? 'synced' : s.etaSeconds == null ? '–' : age(s.etaSeconds);
   $('tip-hash').textContent = s.tipHash ?? '–';
-  const pct = target > 0 ? Math.min(100, (Math.max(0, s.height) / target) * 100) : 0;
+  // While a sync runs nothing is committed before its end: show the blocks it has staged.
+  const syncing = s.phase === 'syncing' && s.progress && s.progress.total > 0;
+  const pct = syncing
+    ? Math.min(100, (s.progress.done / s.progress.total) * 100)
+    : target > 0
+      ? Math.min(100, (Math.max(0, s.height) / target) * 100)
+      : 0;
   $('progress-bar').style.width = `${pct}%`;
   $('updated').textContent = `updated ${new Date(s.time).toLocaleTimeString()}`;
   $('errors').textContent = s.errors.join(' · ');

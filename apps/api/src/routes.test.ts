@@ -21,6 +21,7 @@ const status: ConsensusStatus = {
   phase: 'synced',
   tip: { height: 24, hash: hash(25) },
   target: { height: 24, hash: hash(25) },
+  progress: null,
   sources: [{ host: '127.0.0.1', port: 9001, score: 3, inFlight: 0, received: 25, banned: false }],
   blocksPerSecond: 0,
   etaSeconds: null,

@@ -29,6 +29,7 @@ export const StatusSchema = Type.Object({
   height: Type.Integer(),
   tipHash: Nullable(Type.String()),
   target: Nullable(TipSchema),
+  progress: Nullable(Type.Object({ done: Type.Integer(), total: Type.Integer() })),
   phase: Type.String(),
   peers: Type.Integer(),
   sources: Type.Integer(),

@@ -6,6 +6,7 @@ const consensus: ConsensusStatus = {
   phase: 'syncing',
   tip: { height: 41, hash: 'a'.repeat(64) },
   target: { height: 99, hash: 'b'.repeat(64) },
+  progress: { done: 30, total: 58 },
   sources: [
     { host: '127.0.0.1', port: 9001, score: 7, inFlight: 3, received: 40, banned: false },
     { host: '127.0.0.1', port: 9002, score: -5, inFlight: 0, received: 1, banned: true },

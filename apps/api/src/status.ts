@@ -9,6 +9,8 @@ export interface NodeStatus {
   tipHash: string | null;
   /** The chain consensus is syncing to; null before the first round. */
   target: Tip | null;
+  /** The running sync: blocks validated and staged of those it needs (the tip moves at its end). */
+  progress: { done: number; total: number } | null;
   /** consensus' phase; `unknown` while consensus does not answer. */
   phase: SyncPhase | 'unknown';
   peers: number;
@@ -52,6 +54,7 @@ export function buildStatus(inp: StatusInputs): NodeStatus {
     height: tip.height,
     tipHash: tip.hash,
     target: c?.target ?? null,
+    progress: c?.progress ?? null,
     phase: c?.phase ?? 'unknown',
     peers: inp.peers.ok ? inp.peers.value.length : 0,
     sources: c ? c.sources.filter((s) => !s.banned).length : 0,

@@ -6,6 +6,8 @@ export interface StatusView {
   height: number;
   tipHash: string | null;
   target: { height: number; hash: string | null } | null;
+  /** The running sync (blocks staged of those it needs); the tip moves only when it ends. */
+  progress?: { done: number; total: number } | null;
   phase: string;
   peers: number;
   blocksPerSecond: number;
@@ -25,8 +27,14 @@ export function isSynced(s: StatusView): boolean {
   return s.phase === 'synced' && s.target !== null && s.height >= 0 && s.height >= s.target.height;
 }
 
-/** Chain length vs target length, as the progress bar counts them. */
+/**
+ * What the progress bar counts: while a sync runs, the blocks it has staged of those it needs
+ * (nothing is committed before its end); otherwise our chain's length vs the target's.
+ */
 export function progressOf(s: StatusView): { value: number; total: number } {
+  if (s.phase === 'syncing' && s.progress) {
+    return { value: s.progress.done, total: Math.max(1, s.progress.total, s.progress.done) };
+  }
   const total = Math.max(s.target ? s.target.height + 1 : 0, s.height + 1, 1);
   return { value: Math.max(0, s.height + 1), total };
 }
