@@ -165,7 +165,8 @@ async function stageAndSwitch(nc: NatsConnection, forkPrevHash: string) {
     enc.encode(JSON.stringify({ fromHeight: from, topHeight: top.height, tipHash: top.hash })),
   );
   const switchMs = Math.round((performance.now() - t1) * 10) / 10;
-  if (switched.replaced !== REORG_DEPTH || switched.tip.hash !== top.hash) throw new Error('unexpected switch');
+  if (switched.replaced !== REORG_DEPTH || switched.tip.hash !== top.hash)
+    throw new Error('unexpected switch');
   return { stageBps, switchMs };
 }
 
@@ -203,8 +204,9 @@ try {
   console.log(`chain-store RSS after serving random heights: ${rssMb(pid)} MB (includes mapped LMDB pages)`);
 
   payloads.length = 0; // the append requests are done; their memory goes to the branch's
-  const forkPrev = (await request(nc, 'store.get', enc.encode(JSON.stringify({ height: BLOCKS - REORG_DEPTH - 1 }))))
-    .block.hash as string;
+  const forkPrev = (
+    await request(nc, 'store.get', enc.encode(JSON.stringify({ height: BLOCKS - REORG_DEPTH - 1 })))
+  ).block.hash as string;
   const { stageBps, switchMs } = await stageAndSwitch(nc, forkPrev);
   console.log(
     `stage through NATS: ${fmt(stageBps)} blocks/s; switch to the branch (${REORG_DEPTH} replaced, ` +

@@ -158,7 +158,8 @@ async function chainOnDisk(candidates: Block[][]): Promise<{ chain: Block[]; sta
     const chain = candidates.find((c) => c.length === tip.height + 1 && c.at(-1)?.hash === tip.hash);
     if (!chain) throw new Error(`tip ${JSON.stringify(tip)} is neither the old nor the new chain`);
     const onDisk: Block[] = [];
-    for (let from = 0; from <= tip.height; from += MAX_RANGE_BLOCKS) onDisk.push(...store.range(from, MAX_RANGE_BLOCKS));
+    for (let from = 0; from <= tip.height; from += MAX_RANGE_BLOCKS)
+      onDisk.push(...store.range(from, MAX_RANGE_BLOCKS));
     expect(onDisk.map((b) => b.hash)).toEqual(chain.map((b) => b.hash));
     let prev: string | null = null;
     for (const b of onDisk) {
@@ -198,13 +199,17 @@ it(`keeps the old chain or the new one across ${SYNC_KILLS} SIGKILLs while syncs
         });
         target = [...current.slice(0, from), ...branch];
         if (Math.random() < 0.5) await bus.call('store.stage.clear', {}, 2_000);
-        for (let i = 0; i < branch.length; ) {
+        for (let i = 0; i < branch.length;) {
           const n = 1 + Math.floor(Math.random() * MAX_BLOCKS_PER_BATCH);
           await bus.call('store.stage', { blocks: branch.slice(i, i + n) }, 2_000);
           i += n;
         }
         const top = branch.at(-1)!;
-        const reply = bus.call('store.reorg', { fromHeight: from, topHeight: top.height, tipHash: top.hash }, 2_000);
+        const reply = bus.call(
+          'store.reorg',
+          { fromHeight: from, topHeight: top.height, tipHash: top.hash },
+          2_000,
+        );
         switchSent();
         await reply;
         current = target;
@@ -230,7 +235,10 @@ it(`keeps the old chain or the new one across ${SYNC_KILLS} SIGKILLs while syncs
     if (onDisk.staged > 0) killedWhileStaged++;
   }
   app = await startStore();
-  expect((await bus.call('store.tip', {})).tip).toEqual({ height: current.length - 1, hash: current.at(-1)!.hash });
+  expect((await bus.call('store.tip', {})).tip).toEqual({
+    height: current.length - 1,
+    hash: current.at(-1)!.hash,
+  });
   await Promise.all(writers);
   expect(switches).toBeGreaterThan(SYNC_KILLS);
   expect(killedWhileStaged).toBeGreaterThan(0);

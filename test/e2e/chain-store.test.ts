@@ -202,12 +202,18 @@ describe('chain-store service', () => {
     expect(await metric('chainsync_chain_store_staged_blocks')).toBe(20);
     netOut.length = 0;
     bus.publishNetIn('GET_BLOCK', {
-      items: [{ from: { host: '127.0.0.1', port: 40003 }, msg: { type: 'GET_BLOCK', height: tip.height + 1 } }],
+      items: [
+        { from: { host: '127.0.0.1', port: 40003 }, msg: { type: 'GET_BLOCK', height: tip.height + 1 } },
+      ],
     });
     await waitFor(() => netOut.length > 0, { what: 'net.out reply' });
     expect(netOut[0]!.items[0]!.msg).toMatchObject({ type: 'GET_BLOCK_REPLY', height: null, hash: null });
 
-    const r = await bus.call('store.reorg', { fromHeight: tip.height + 1, topHeight: top.height, tipHash: top.hash });
+    const r = await bus.call('store.reorg', {
+      fromHeight: tip.height + 1,
+      topHeight: top.height,
+      tipHash: top.hash,
+    });
     expect(r).toEqual({ ok: true, tip: { height: top.height, hash: top.hash }, replaced: 0 });
     expect((await bus.call('store.get', { height: top.height })).block).toEqual(top);
     expect(await metric('chainsync_chain_store_switches_total{kind="extend"')).toBe(1);
@@ -221,7 +227,11 @@ describe('chain-store service', () => {
     const ext = syntheticChain(10, { from: tip.height + 1, prevHash: tip.hash, tag: 'holed' });
     await bus.call('store.stage', { blocks: ext.filter((_, i) => i !== 4) });
     const top = ext.at(-1)!;
-    const r = await bus.request('store.reorg', { fromHeight: tip.height + 1, topHeight: top.height, tipHash: top.hash });
+    const r = await bus.request('store.reorg', {
+      fromHeight: tip.height + 1,
+      topHeight: top.height,
+      tipHash: top.hash,
+    });
     expect(r).toMatchObject({ ok: false, code: 'not_staged' });
     expect((await bus.call('store.tip', {})).tip).toEqual(tip);
     expect(await metric('chainsync_chain_store_writes_refused_total{op="reorg",code="not_staged"')).toBe(1);

@@ -75,7 +75,11 @@ async function up(run: ServiceProcess): Promise<Record<string, number>> {
 const readLock = () => JSON.parse(readFileSync(lockPath, 'utf8')) as LockRecord;
 const ids = (pids: Record<string, number>) => Object.values(pids).map((pid) => processId(pid)!);
 const allGone = (procs: ProcessId[]) =>
-  waitFor(() => procs.every((p) => !isRunning(p)), { timeoutMs: 5_000, intervalMs: 50, what: 'every child to exit' });
+  waitFor(() => procs.every((p) => !isRunning(p)), {
+    timeoutMs: 5_000,
+    intervalMs: 50,
+    what: 'every child to exit',
+  });
 
 describe('the launcher leaves nothing behind', () => {
   let second: ServiceProcess;
@@ -84,7 +88,13 @@ describe('the launcher leaves nothing behind', () => {
   it('kill -9: every child exits within seconds; a new start on the same data dir and port comes up', async () => {
     const first = runNode();
     const pids = await up(first);
-    expect(Object.keys(pids).sort()).toEqual(['chain-store', 'consensus', 'gossip', 'nats-server', 'validator-1']);
+    expect(Object.keys(pids).sort()).toEqual([
+      'chain-store',
+      'consensus',
+      'gossip',
+      'nats-server',
+      'validator-1',
+    ]);
     const lock = readLock();
     expect(lock.launcher.pid).toBe(first.proc.pid);
     expect(Object.fromEntries(Object.entries(lock.children).map(([n, id]) => [n, id.pid]))).toEqual(pids);
@@ -102,7 +112,9 @@ describe('the launcher leaves nothing behind', () => {
   it('refuses a second start on a data dir in use, with status 1 and the holder named', async () => {
     const third = runNode(await freeUdpPort());
     expect(await third.exited).toBe(1);
-    expect(third.output()).toMatch(new RegExp(`in use by the chainsync launcher with pid ${second.proc.pid}`));
+    expect(third.output()).toMatch(
+      new RegExp(`in use by the chainsync launcher with pid ${second.proc.pid}`),
+    );
     expect(ids(secondPids).every(isRunning)).toBe(true);
     expect(readLock().launcher.pid).toBe(second.proc.pid);
   });
@@ -132,7 +144,10 @@ describe('the launcher leaves nothing behind', () => {
     const gone = spawn(process.execPath, ['-e', '']);
     const deadLauncher = processId(gone.pid!)!;
     await new Promise((r) => gone.once('exit', r));
-    const leftover = { gossip: processId(gossip.proc.proc.pid!)!, 'chain-store': processId(store.proc.proc.pid!)! };
+    const leftover = {
+      gossip: processId(gossip.proc.proc.pid!)!,
+      'chain-store': processId(store.proc.proc.pid!)!,
+    };
     writeFileSync(
       lockPath,
       JSON.stringify({
@@ -144,7 +159,9 @@ describe('the launcher leaves nothing behind', () => {
     const run = runNode();
     const pids = await up(run);
     expect(run.output()).toMatch(
-      new RegExp(`left by launcher pid ${deadLauncher.pid}, which is gone; stopped its leftover gossip .*chain-store`),
+      new RegExp(
+        `left by launcher pid ${deadLauncher.pid}, which is gone; stopped its leftover gossip .*chain-store`,
+      ),
     );
     expect(Object.values(leftover).some(isRunning)).toBe(false);
     expect(await gossip.proc.exited).toBe(0); // SIGTERM first: a graceful stop

@@ -42,7 +42,12 @@ describe('checkSwitch', () => {
   const branch = syntheticChain(10, { from: 5, prevHash: main[4]!.hash, tag: 'branch' }); // 5..14
 
   /** A store's view: main chain up to the tip, `below` in staging, `above` over the tip. */
-  function runOf(below: readonly Block[], above: readonly Block[], topHeight: number, t: Tip = tip): StagedRun {
+  function runOf(
+    below: readonly Block[],
+    above: readonly Block[],
+    topHeight: number,
+    t: Tip = tip,
+  ): StagedRun {
     const staging = new Map(below.map((b) => [b.height, b]));
     const over = new Map(above.map((b) => [b.height, b]));
     return {
@@ -58,7 +63,10 @@ describe('checkSwitch', () => {
   const req = (fromHeight: number, top: Block) => ({ fromHeight, topHeight: top.height, tipHash: top.hash });
 
   it('accepts an extend (fromHeight = tip + 1): nothing replaced', () => {
-    expect(checkSwitch(tip, req(10, extension[4]!), runOf([], extension, 14))).toEqual({ ok: true, replaced: 0 });
+    expect(checkSwitch(tip, req(10, extension[4]!), runOf([], extension, 14))).toEqual({
+      ok: true,
+      replaced: 0,
+    });
   });
 
   it('accepts a reorg: the staged part below the tip and the run above it, one chain', () => {
@@ -78,12 +86,17 @@ describe('checkSwitch', () => {
       replaced: 10,
     });
     const empty = { height: -1, hash: null };
-    expect(checkSwitch(empty, req(0, other[11]!), runOf([], other, 11, empty))).toEqual({ ok: true, replaced: 0 });
+    expect(checkSwitch(empty, req(0, other[11]!), runOf([], other, 11, empty))).toEqual({
+      ok: true,
+      replaced: 0,
+    });
   });
 
   it('refuses bad_from_height above tip + 1', () => {
     const ahead = syntheticChain(3, { from: 11, prevHash: 'a'.repeat(64) });
-    expect(checkSwitch(tip, req(11, ahead[2]!), runOf([], ahead, 13))).toMatchObject({ code: 'bad_from_height' });
+    expect(checkSwitch(tip, req(11, ahead[2]!), runOf([], ahead, 13))).toMatchObject({
+      code: 'bad_from_height',
+    });
   });
 
   it('refuses not_taller when topHeight is not above the tip', () => {
@@ -93,11 +106,17 @@ describe('checkSwitch', () => {
 
   it('refuses not_staged for a hole above the tip, found by count without reading the run', () => {
     const holed = extension.filter((b) => b.height !== 12);
-    expect(checkSwitch(tip, req(10, extension[4]!), runOf([], holed, 14))).toMatchObject({ code: 'not_staged' });
+    expect(checkSwitch(tip, req(10, extension[4]!), runOf([], holed, 14))).toMatchObject({
+      code: 'not_staged',
+    });
   });
 
   it('refuses not_staged when the block at topHeight is not tipHash', () => {
-    const r = checkSwitch(tip, { fromHeight: 10, topHeight: 14, tipHash: extension[3]!.hash }, runOf([], extension, 14));
+    const r = checkSwitch(
+      tip,
+      { fromHeight: 10, topHeight: 14, tipHash: extension[3]!.hash },
+      runOf([], extension, 14),
+    );
     expect(r).toMatchObject({ code: 'not_staged' });
   });
 
@@ -110,12 +129,16 @@ describe('checkSwitch', () => {
 
   it('refuses not_linked when the first block does not hash onto main-chain block fromHeight − 1', () => {
     // The branch forks at 5; claiming it starts at 6 puts its block 6 onto our block 5.
-    expect(checkSwitch(tip, req(6, branch[9]!), runOf(branch.slice(1, 5), branch.slice(5), 14))).toMatchObject({
+    expect(
+      checkSwitch(tip, req(6, branch[9]!), runOf(branch.slice(1, 5), branch.slice(5), 14)),
+    ).toMatchObject({
       code: 'not_linked',
     });
     // Extend: the first block above the tip belongs to another chain.
     const foreign = syntheticChain(15, { tag: 'foreign' }).slice(10);
-    expect(checkSwitch(tip, req(10, foreign[4]!), runOf([], foreign, 14))).toMatchObject({ code: 'not_linked' });
+    expect(checkSwitch(tip, req(10, foreign[4]!), runOf([], foreign, 14))).toMatchObject({
+      code: 'not_linked',
+    });
   });
 
   it('refuses not_contiguous for a foreign block inside the part below the tip', () => {

@@ -121,7 +121,10 @@ export function checkSwitch(
   }
   const top = run.above(topHeight);
   if (top?.hash !== tipHash) {
-    return refuse('not_staged', `the staged block at ${topHeight} is ${top?.hash ?? 'missing'}, not ${tipHash}`);
+    return refuse(
+      'not_staged',
+      `the staged block at ${topHeight} is ${top?.hash ?? 'missing'}, not ${tipHash}`,
+    );
   }
   let prev = fromHeight === 0 ? null : run.mainHash(fromHeight - 1);
   for (let h = fromHeight; h <= tip.height; h++) {

@@ -153,7 +153,8 @@ describe('ChainStore', () => {
     });
     const long = syntheticChain(200_010);
     await store.append(null, long.slice(0, 10));
-    for (let from = 10; from < long.length; from += 50_000) await store.stage(long.slice(from, from + 50_000));
+    for (let from = 10; from < long.length; from += 50_000)
+      await store.stage(long.slice(from, from + 50_000));
     const internals = store as unknown as { blocks: { put: unknown }; env: { childTransaction: unknown } };
     const puts = vi.spyOn(internals.blocks, 'put' as never);
     const transactions = vi.spyOn(internals.env, 'childTransaction' as never);

@@ -41,10 +41,20 @@ export function diesWithLauncher(
   watchesLifeline: boolean,
 ): ChildCommand {
   if (watchesLifeline) {
-    return { cmd, args, stdio: ['ignore', out, out, 'pipe'], env: { [LIFELINE_FD_ENV]: String(LIFELINE_FD) } };
+    return {
+      cmd,
+      args,
+      stdio: ['ignore', out, out, 'pipe'],
+      env: { [LIFELINE_FD_ENV]: String(LIFELINE_FD) },
+    };
   }
   if (hasSetpriv()) {
-    return { cmd: 'setpriv', args: ['--pdeathsig', 'TERM', '--', cmd, ...args], stdio: ['ignore', out, out], env: {} };
+    return {
+      cmd: 'setpriv',
+      args: ['--pdeathsig', 'TERM', '--', cmd, ...args],
+      stdio: ['ignore', out, out],
+      env: {},
+    };
   }
   if (!warned) {
     warned = true;

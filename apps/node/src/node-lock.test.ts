@@ -38,8 +38,14 @@ describe('judgeLock', () => {
   });
 
   it('treats an unreadable lock as stale with nothing to stop', () => {
-    expect(judgeLock('{"launcher":', probe([], []))).toEqual({ kind: 'stale', leftovers: [], unreadable: true });
-    expect(judgeLock('{"launcher":{"pid":-1},"children":{}}', probe([], []))).toMatchObject({ unreadable: true });
+    expect(judgeLock('{"launcher":', probe([], []))).toEqual({
+      kind: 'stale',
+      leftovers: [],
+      unreadable: true,
+    });
+    expect(judgeLock('{"launcher":{"pid":-1},"children":{}}', probe([], []))).toMatchObject({
+      unreadable: true,
+    });
   });
 });
 
@@ -98,12 +104,19 @@ describe('NodeLock', () => {
     const leftover = run(['-e', 'setInterval(() => {}, 1000)', fakeService]);
     const stranger = run(['-e', 'setInterval(() => {}, 1000)']);
     const launcher = await deadPid();
-    writeFileSync(join(dir, LOCK_FILE), lockText({ launcher, children: { gossip: leftover, validator: stranger } }));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      lockText({ launcher, children: { gossip: leftover, validator: stranger } }),
+    );
     const lock = await NodeLock.acquire(dir, say);
     expect(await waitGone(leftover)).toBe(true);
     expect(isRunning(stranger)).toBe(true);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`left by launcher pid ${launcher.pid}, which is gone; stopped its leftover gossip \\(pid ${leftover.pid}\\)`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `left by launcher pid ${launcher.pid}, which is gone; stopped its leftover gossip \\(pid ${leftover.pid}\\)`,
+      ),
+    );
     expect(JSON.parse(readFileSync(lock.path, 'utf8')).launcher).toEqual(processId(process.pid));
     lock.release();
   });
@@ -111,7 +124,10 @@ describe('NodeLock', () => {
   it('kills a leftover that ignores SIGTERM', async () => {
     const stubborn = run(['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)", fakeService]);
     await new Promise((r) => setTimeout(r, 300)); // let it install its handler
-    writeFileSync(join(dir, LOCK_FILE), lockText({ launcher: await deadPid(), children: { gossip: stubborn } }));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      lockText({ launcher: await deadPid(), children: { gossip: stubborn } }),
+    );
     const lock = await NodeLock.acquire(dir, say);
     expect(isRunning(stubborn)).toBe(false);
     lock.release();

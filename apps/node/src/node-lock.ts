@@ -48,9 +48,15 @@ function parseLock(text: string): LockRecord | null {
   try {
     const v = JSON.parse(text) as Partial<LockRecord>;
     const okId = (id: unknown): id is ProcessId =>
-      typeof id === 'object' && id !== null && Number.isInteger((id as ProcessId).pid) && (id as ProcessId).pid > 0;
+      typeof id === 'object' &&
+      id !== null &&
+      Number.isInteger((id as ProcessId).pid) &&
+      (id as ProcessId).pid > 0;
     if (!okId(v.launcher) || typeof v.children !== 'object' || v.children === null) return null;
-    return { launcher: v.launcher, children: Object.fromEntries(Object.entries(v.children).filter(([, id]) => okId(id))) };
+    return {
+      launcher: v.launcher,
+      children: Object.fromEntries(Object.entries(v.children).filter(([, id]) => okId(id))),
+    };
   } catch {
     return null;
   }
@@ -173,7 +179,11 @@ function readText(path: string): string | null {
   }
 }
 
-function staleLine(path: string, text: string | null, verdict: Extract<LockVerdict, { kind: 'stale' }>): string {
+function staleLine(
+  path: string,
+  text: string | null,
+  verdict: Extract<LockVerdict, { kind: 'stale' }>,
+): string {
   if (verdict.unreadable) return `chainsync: ${path} was unreadable; took the lock over`;
   const pid = (JSON.parse(text!) as LockRecord).launcher.pid;
   const stopped = verdict.leftovers.map(([name, id]) => `${name} (pid ${id.pid})`).join(', ');

@@ -24,7 +24,8 @@ export function watchLifeline(env: Record<string, string | undefined>, onGone: (
   const raw = env[LIFELINE_FD_ENV];
   if (raw === undefined || raw === '') return false;
   const fd = Number(raw);
-  if (!Number.isInteger(fd) || fd < 3) throw new Error(`${LIFELINE_FD_ENV}=${JSON.stringify(raw)} is not a file descriptor ≥ 3`);
+  if (!Number.isInteger(fd) || fd < 3)
+    throw new Error(`${LIFELINE_FD_ENV}=${JSON.stringify(raw)} is not a file descriptor ≥ 3`);
   const pipe = new Socket({ fd, readable: true, writable: false });
   let gone = false;
   const fire = () => {

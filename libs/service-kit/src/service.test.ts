@@ -109,7 +109,12 @@ describe('lifeline', () => {
 
   const startReady = async (env: Record<string, string> = {}) => {
     const opsPort = await freePort();
-    const svc = runWithLifeline({ NATS_URL: nats.url, OPS_PORT: String(opsPort), NODE_PREFIX: 'life', ...env });
+    const svc = runWithLifeline({
+      NATS_URL: nats.url,
+      OPS_PORT: String(opsPort),
+      NODE_PREFIX: 'life',
+      ...env,
+    });
     await waitFor(async () => (await readyStatus(opsPort)) === 200, { timeoutMs: 20_000, what: 'ready' });
     return svc;
   };
