@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { NetOut } from '@chainsync/protocol';
+import type { Block, NetOut } from '@chainsync/protocol';
 import { startNatsServer, type ServiceProcess, startService } from '@chainsync/testing';
 import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
 
@@ -10,7 +10,9 @@ import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
  * store: the chain-store process under load through NATS — append rate (1 000 000 blocks in
  * batches of 500, a few appends in flight), its RSS sampled along the way (it should stay flat:
  * the chain lives in LMDB, not in the JS heap), then the GET_BLOCK serving rate: `net.in.GET_BLOCK`
- * batches in, `net.out` replies counted.
+ * batches in, `net.out` replies counted; then a sync as consensus makes one: a branch forking
+ * REORG_DEPTH blocks below the tip and reaching 1 000 000 blocks above it is staged (stage rate)
+ * and switched to with one store.reorg (switch time: it must not grow with the blocks above the tip).
  */
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 1_000_000);
@@ -20,6 +22,8 @@ const SAMPLE_EVERY = BLOCKS / 10;
 const SERVE_REQUESTS = Number(process.env.BENCH_SERVE_REQUESTS ?? 300_000);
 const SERVE_BATCH = 100; // GET_BLOCKs per net.in message (gossip batches what arrives within ~2 ms)
 const SERVE_WINDOW = 50; // net.in messages outstanding
+const STAGE_BLOCKS = Number(process.env.BENCH_STAGE_BLOCKS ?? 1_000_000);
+const REORG_DEPTH = 100;
 const PREFIX = 'benchstore';
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
@@ -32,17 +36,35 @@ function rssMb(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile' = 'VmRSS'): n
   return Math.round((Number(kb) / 1024) * 10) / 10;
 }
 
-/** The append requests, encoded up front so the client costs the store little CPU. */
-function appendPayloads(): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let prevHash: string | null = null;
-  for (let from = 0; from < BLOCKS; from += BATCH) {
-    const blocks = syntheticChain(Math.min(BATCH, BLOCKS - from), { from, prevHash });
-    out.push(enc.encode(JSON.stringify({ expectPrevHash: prevHash, blocks })));
-    prevHash = blocks.at(-1)!.hash;
+/**
+ * Requests carrying a synthetic chain of `count` blocks from `start` in batches of BATCH, encoded
+ * up front so the client costs the store little CPU; `body` wraps each batch.
+ */
+function batchPayloads(
+  start: number,
+  count: number,
+  opts: { prevHash: string | null; tag?: string },
+  body: (blocks: Block[], prevHash: string | null) => object,
+): { payloads: Uint8Array[]; top: Block } {
+  const payloads: Uint8Array[] = [];
+  let prevHash = opts.prevHash;
+  let top!: Block;
+  for (let from = start; from < start + count; from += BATCH) {
+    const blocks = syntheticChain(Math.min(BATCH, start + count - from), { from, prevHash, tag: opts.tag });
+    payloads.push(enc.encode(JSON.stringify(body(blocks, prevHash))));
+    top = blocks.at(-1)!;
+    prevHash = top.hash;
   }
-  return out;
+  return { payloads, top };
 }
+
+const request = async (nc: NatsConnection, subject: string, payload: Uint8Array) => {
+  const reply = JSON.parse(
+    new TextDecoder().decode((await nc.request(`${PREFIX}.${subject}`, payload, { timeout: 30_000 })).data),
+  );
+  if (!reply.ok) throw new Error(`${subject} refused: ${reply.code} ${reply.message}`);
+  return reply;
+};
 
 async function appendAll(nc: NatsConnection, payloads: Uint8Array[], pid: number) {
   const rss: { height: number; mb: number; anon: number; file: number }[] = [];
@@ -52,13 +74,7 @@ async function appendAll(nc: NatsConnection, payloads: Uint8Array[], pid: number
   const t0 = performance.now();
   const lane = async () => {
     while (next < payloads.length) {
-      const i = next++;
-      const reply = JSON.parse(
-        new TextDecoder().decode(
-          (await nc.request(`${PREFIX}.store.append`, payloads[i]!, { timeout: 30_000 })).data,
-        ),
-      );
-      if (!reply.ok) throw new Error(`append ${i} refused: ${reply.code} ${reply.message}`);
+      const reply = await request(nc, 'store.append', payloads[next++]!);
       appended = Math.max(appended, reply.tip.height + 1);
       if (appended >= nextSample) {
         rss.push({
@@ -122,12 +138,47 @@ async function serveGetBlocks(nc: NatsConnection, height: number): Promise<numbe
   return rate(replied, performance.now() - t0);
 }
 
+/** Stages a branch from BLOCKS − REORG_DEPTH to STAGE_BLOCKS above the tip, then switches to it. */
+async function stageAndSwitch(nc: NatsConnection, forkPrevHash: string) {
+  const from = BLOCKS - REORG_DEPTH;
+  console.log(`encoding a branch of ${fmt(REORG_DEPTH + STAGE_BLOCKS)} blocks from height ${fmt(from)}…`);
+  const { payloads, top } = batchPayloads(
+    from,
+    REORG_DEPTH + STAGE_BLOCKS,
+    { prevHash: forkPrevHash, tag: 'branch' },
+    (blocks) => ({ blocks }),
+  );
+  let next = 0;
+  const t0 = performance.now();
+  const lane = async () => {
+    while (next < payloads.length) await request(nc, 'store.stage', payloads[next++]!);
+  };
+  await Promise.all(Array.from({ length: APPENDS_IN_FLIGHT }, lane));
+  const stageBps = rate(REORG_DEPTH + STAGE_BLOCKS, performance.now() - t0);
+  // Settle: one small write commits after the burst's pending disk flush, so the switch's time
+  // is its own (a commit is ~4 ms of fsync here) rather than the tail of a million staged blocks.
+  await request(nc, 'store.stage', payloads.at(-1)!);
+  const t1 = performance.now();
+  const switched = await request(
+    nc,
+    'store.reorg',
+    enc.encode(JSON.stringify({ fromHeight: from, topHeight: top.height, tipHash: top.hash })),
+  );
+  const switchMs = Math.round((performance.now() - t1) * 10) / 10;
+  if (switched.replaced !== REORG_DEPTH || switched.tip.hash !== top.hash)
+    throw new Error('unexpected switch');
+  return { stageBps, switchMs };
+}
+
 const nats = await startNatsServer();
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-store-'));
 let store: ServiceProcess | undefined;
 try {
   console.log(`encoding ${fmt(BLOCKS)} blocks in append batches of ${BATCH}…`);
-  const payloads = appendPayloads();
+  const { payloads } = batchPayloads(0, BLOCKS, { prevHash: null }, (blocks, expectPrevHash) => ({
+    expectPrevHash,
+    blocks,
+  }));
 
   store = (await startService('chain-store', nats.url, PREFIX, { DATA_DIR: dataDir })).proc;
   const pid = store.proc.pid!;
@@ -151,10 +202,27 @@ try {
     `GET_BLOCK serving through NATS: ${fmt(serveBps)} replies/s (random heights, ${SERVE_BATCH} per net.in message)`,
   );
   console.log(`chain-store RSS after serving random heights: ${rssMb(pid)} MB (includes mapped LMDB pages)`);
+
+  payloads.length = 0; // the append requests are done; their memory goes to the branch's
+  const forkPrev = (
+    await request(nc, 'store.get', enc.encode(JSON.stringify({ height: BLOCKS - REORG_DEPTH - 1 })))
+  ).block.hash as string;
+  const { stageBps, switchMs } = await stageAndSwitch(nc, forkPrev);
+  console.log(
+    `stage through NATS: ${fmt(stageBps)} blocks/s; switch to the branch (${REORG_DEPTH} replaced, ` +
+      `${fmt(STAGE_BLOCKS)} above the old tip): ${switchMs} ms`,
+  );
   await nc.close();
 
   console.log(
-    JSON.stringify({ bench: 'store', append_bps: appendBps, serve_bps: serveBps, rss_mb_at_1m: rssAt1m }),
+    JSON.stringify({
+      bench: 'store',
+      append_bps: appendBps,
+      serve_bps: serveBps,
+      rss_mb_at_1m: rssAt1m,
+      stage_bps: stageBps,
+      switch_ms: switchMs,
+    }),
   );
 } finally {
   await store?.kill();

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { blockHash, MAX_RANGE_BLOCKS, type Block } from '@chainsync/protocol';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { blockHash, MAX_BLOCKS_PER_BATCH, MAX_RANGE_BLOCKS, type Block } from '@chainsync/protocol';
 import type { Bus } from '@chainsync/service-kit';
 import {
   startNatsServer,
@@ -15,10 +15,10 @@ import { ChainStore } from '../../apps/chain-store/src/store.js';
 import { syntheticChain } from '../../apps/chain-store/src/synthetic.js';
 
 /**
- * Crash test: a writer appends batches in a loop to a real chain-store process, which is killed
- * with SIGKILL at random moments and restarted. After every kill the store must hold exactly a
- * prefix of the chain: the tip record consistent, every block up to it present and linked,
- * nothing above it, and nothing that was acknowledged lost.
+ * Crash tests: a writer appends batches in a loop (or stages syncs and switches to them) against a
+ * real chain-store process, which is killed with SIGKILL at random moments and restarted. After
+ * every kill the store must hold one consistent chain: the tip record consistent, every block up
+ * to it present and linked, and nothing that was acknowledged lost.
  */
 
 const KILLS = 22;
@@ -30,18 +30,27 @@ let bus: Bus;
 let dataDir: string;
 let app: ServiceProcess | undefined;
 const prefix = `crash${process.pid}`;
+const dataDirs: string[] = [];
 
 beforeAll(async () => {
   nats = await startNatsServer();
-  dataDir = mkdtempSync(join(tmpdir(), 'chain-store-crash-'));
   bus = await connectTestBus(nats.url, prefix, 'crash-writer');
 });
 
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'chain-store-crash-'));
+  dataDirs.push(dataDir);
+});
+
+afterEach(async () => {
+  await app?.kill();
+  app = undefined;
+});
+
 afterAll(async () => {
-  await app?.kill('SIGKILL');
   await bus?.drain().catch(() => undefined);
   await nats?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
 });
 
 async function startStore(): Promise<ServiceProcess> {
@@ -60,6 +69,7 @@ async function checkOnDisk(acked: number, sent: number): Promise<number> {
       highest: tip.height,
       count: tip.height + 1,
     });
+    expect(store.stagedCount()).toBe(0);
     let prev: string | null = null;
     for (let from = 0; from <= tip.height; from += MAX_RANGE_BLOCKS) {
       const blocks = store.range(from, MAX_RANGE_BLOCKS);
@@ -130,4 +140,110 @@ it(`keeps a consistent chain across ${KILLS} SIGKILLs during appends`, async () 
   await Promise.all(writers);
   expect(verified).toBeGreaterThan(KILLS * 10);
   console.log(`crash test: ${KILLS} kills, chain at height ${verified}, last acknowledged ${acked}`);
+});
+
+/**
+ * Syncs as consensus makes them: stage a target (an extend of our chain, or a taller branch
+ * forking up to 50 blocks below the tip) in batches, then switch to it with store.reorg. After a
+ * kill — while staging, or around the switch — the store holds the old chain or the new one,
+ * whole, whatever it has staged above the tip.
+ */
+const SYNC_KILLS = 16;
+
+/** Opens the dead process's files and returns which of the candidate chains they hold. */
+async function chainOnDisk(candidates: Block[][]): Promise<{ chain: Block[]; staged: number }> {
+  const store = ChainStore.open({ path: dataDir, readOnly: true }); // throws if the invariant broke
+  try {
+    const tip = store.tip();
+    const chain = candidates.find((c) => c.length === tip.height + 1 && c.at(-1)?.hash === tip.hash);
+    if (!chain) throw new Error(`tip ${JSON.stringify(tip)} is neither the old nor the new chain`);
+    const onDisk: Block[] = [];
+    for (let from = 0; from <= tip.height; from += MAX_RANGE_BLOCKS)
+      onDisk.push(...store.range(from, MAX_RANGE_BLOCKS));
+    expect(onDisk.map((b) => b.hash)).toEqual(chain.map((b) => b.hash));
+    let prev: string | null = null;
+    for (const b of onDisk) {
+      if (blockHash(b, prev) !== b.hash) throw new Error(`block ${b.height} does not link`);
+      prev = b.hash;
+    }
+    return { chain, staged: store.stagedCount() };
+  } finally {
+    await store.close();
+  }
+}
+
+it(`keeps the old chain or the new one across ${SYNC_KILLS} SIGKILLs while syncs stage and switch`, async () => {
+  let current: Block[] = [];
+  let syncs = 0;
+  let switches = 0;
+  let killedWhileStaged = 0;
+  let killedNewChain = 0;
+  const writers: Promise<void>[] = [];
+  for (let round = 0; round < SYNC_KILLS; round++) {
+    app = await startStore();
+    expect((await bus.call('store.tip', {})).tip.height).toBe(current.length - 1);
+
+    let killed = false;
+    let target: Block[] = current;
+    // Odd rounds kill just as a switch is sent, so some kills land during its transaction.
+    let switchSent: () => void = () => undefined;
+    const switching = new Promise<void>((r) => (switchSent = r));
+    const writer = (async () => {
+      while (!killed) {
+        const depth = Math.random() < 0.5 ? 0 : Math.min(current.length, 1 + Math.floor(Math.random() * 50));
+        const from = current.length - depth;
+        const branch = syntheticChain(depth + 1 + Math.floor(Math.random() * 3000), {
+          from,
+          prevHash: current[from - 1]?.hash ?? null,
+          tag: `sync ${syncs++}`,
+        });
+        target = [...current.slice(0, from), ...branch];
+        if (Math.random() < 0.5) await bus.call('store.stage.clear', {}, 2_000);
+        for (let i = 0; i < branch.length;) {
+          const n = 1 + Math.floor(Math.random() * MAX_BLOCKS_PER_BATCH);
+          await bus.call('store.stage', { blocks: branch.slice(i, i + n) }, 2_000);
+          i += n;
+        }
+        const top = branch.at(-1)!;
+        const reply = bus.call(
+          'store.reorg',
+          { fromHeight: from, topHeight: top.height, tipHash: top.hash },
+          2_000,
+        );
+        switchSent();
+        await reply;
+        current = target;
+        switches++;
+      }
+    })().catch((err: unknown) => {
+      if (!killed) throw err;
+    });
+
+    if (round % 2 === 1) {
+      await switching;
+      await new Promise((r) => setTimeout(r, Math.random() * 3));
+    } else {
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 300));
+    }
+    killed = true;
+    expect(await app.kill('SIGKILL')).toBe('SIGKILL');
+    app = undefined;
+    writers.push(writer);
+    const onDisk = await chainOnDisk([current, target]);
+    if (onDisk.chain !== current) killedNewChain++;
+    current = onDisk.chain;
+    if (onDisk.staged > 0) killedWhileStaged++;
+  }
+  app = await startStore();
+  expect((await bus.call('store.tip', {})).tip).toEqual({
+    height: current.length - 1,
+    hash: current.at(-1)!.hash,
+  });
+  await Promise.all(writers);
+  expect(switches).toBeGreaterThan(SYNC_KILLS);
+  expect(killedWhileStaged).toBeGreaterThan(0);
+  console.log(
+    `sync crash test: ${SYNC_KILLS} kills (${killedWhileStaged} with blocks staged, ${killedNewChain} right after an unacknowledged switch), ` +
+      `${switches} switches acknowledged, chain at height ${current.length - 1}`,
+  );
 });

@@ -161,7 +161,7 @@ describe('chain-store service', () => {
     })();
     await waitFor(() => oldSeen > 3, { what: 'reader running on the old chain' });
     const committedBefore = committed.length;
-    const r = await bus.call('store.reorg', { fromHeight: 150, tipHash: branch[249]!.hash });
+    const r = await bus.call('store.reorg', { fromHeight: 150, topHeight: 399, tipHash: branch[249]!.hash });
     expect(r).toMatchObject({ tip: { height: 399, hash: branch[249]!.hash }, replaced: 150 });
     await waitFor(() => newSeen > 3, { what: 'reader on the new chain' });
     stop = true;
@@ -173,6 +173,8 @@ describe('chain-store service', () => {
     expect(committed.at(-1)).toEqual({ height: 399, hash: branch[249]!.hash });
     expect((await bus.call('store.stage.clear', {})).cleared).toBe(0);
     expect(await metric('chainsync_chain_store_reorgs_total')).toBe(1);
+    expect(await metric('chainsync_chain_store_switches_total{kind="reorg"')).toBe(1);
+    expect(await metric('chainsync_chain_store_staged_blocks')).toBe(0);
   });
 
   it('refuses a reorg that would not make the chain taller, writing nothing', async () => {
@@ -182,9 +184,61 @@ describe('chain-store service', () => {
       prevHash: (await bus.call('store.get', { height: 379 })).block!.hash,
     });
     await bus.call('store.stage', { blocks: short });
-    const r = await bus.request('store.reorg', { fromHeight: 380, tipHash: short[9]!.hash });
+    const r = await bus.request('store.reorg', { fromHeight: 380, topHeight: 389, tipHash: short[9]!.hash });
     expect(r).toMatchObject({ ok: false, code: 'not_taller' });
     expect((await bus.call('store.tip', {})).tip).toEqual(tip);
     expect((await bus.call('store.stage.clear', {})).cleared).toBe(10);
+  });
+
+  it('stages above the tip invisibly (no GET_BLOCK serves it), reports it, and switches to it', async () => {
+    const tip = (await bus.call('store.tip', {})).tip;
+    const ext = syntheticChain(20, { from: tip.height + 1, prevHash: tip.hash, tag: 'ext' });
+    const top = ext.at(-1)!;
+    expect(await bus.call('store.stage', { blocks: ext })).toMatchObject({ staged: 20 });
+    expect((await bus.call('store.get', { height: top.height })).block).toBeNull();
+    expect((await bus.call('store.range', { from: tip.height, count: 50 })).blocks).toHaveLength(1);
+    const { hashes } = await bus.call('store.staged', { from: tip.height, count: 22 });
+    expect(hashes).toEqual([null, ...ext.map((b) => b.hash), null]);
+    expect(await metric('chainsync_chain_store_staged_blocks')).toBe(20);
+    netOut.length = 0;
+    bus.publishNetIn('GET_BLOCK', {
+      items: [
+        { from: { host: '127.0.0.1', port: 40003 }, msg: { type: 'GET_BLOCK', height: tip.height + 1 } },
+      ],
+    });
+    await waitFor(() => netOut.length > 0, { what: 'net.out reply' });
+    expect(netOut[0]!.items[0]!.msg).toMatchObject({ type: 'GET_BLOCK_REPLY', height: null, hash: null });
+
+    const r = await bus.call('store.reorg', {
+      fromHeight: tip.height + 1,
+      topHeight: top.height,
+      tipHash: top.hash,
+    });
+    expect(r).toEqual({ ok: true, tip: { height: top.height, hash: top.hash }, replaced: 0 });
+    expect((await bus.call('store.get', { height: top.height })).block).toEqual(top);
+    expect(await metric('chainsync_chain_store_switches_total{kind="extend"')).toBe(1);
+    expect(await metric('chainsync_chain_store_reorgs_total')).toBe(1); // an extend is not a reorg
+    expect(await metric('chainsync_chain_store_staged_blocks')).toBe(0);
+    expect(await metric('chainsync_chain_store_height')).toBe(top.height);
+  });
+
+  it('refuses a switch with a hole above the tip and clears the staged leftovers on request', async () => {
+    const tip = (await bus.call('store.tip', {})).tip;
+    const ext = syntheticChain(10, { from: tip.height + 1, prevHash: tip.hash, tag: 'holed' });
+    await bus.call('store.stage', { blocks: ext.filter((_, i) => i !== 4) });
+    const top = ext.at(-1)!;
+    const r = await bus.request('store.reorg', {
+      fromHeight: tip.height + 1,
+      topHeight: top.height,
+      tipHash: top.hash,
+    });
+    expect(r).toMatchObject({ ok: false, code: 'not_staged' });
+    expect((await bus.call('store.tip', {})).tip).toEqual(tip);
+    expect(await metric('chainsync_chain_store_writes_refused_total{op="reorg",code="not_staged"')).toBe(1);
+    expect((await bus.call('store.stage.clear', {})).cleared).toBe(9);
+    expect(await metric('chainsync_chain_store_staged_blocks')).toBe(0);
+    expect((await bus.call('store.staged', { from: tip.height + 1, count: 10 })).hashes).toEqual(
+      new Array(10).fill(null),
+    );
   });
 });

@@ -8,11 +8,12 @@ import { ChainStore } from './store.js';
 /**
  * chain-store — the only writer of the chain. LMDB under DATA_DIR; serves store.* requests in the
  * `chain-store` queue group, publishes `store.committed` after every commit, and answers peers'
- * GET_BLOCK from `net.in.GET_BLOCK` with batched `net.out` replies.
+ * GET_BLOCK from `net.in.GET_BLOCK` with batched `net.out` replies (never above the tip, so never
+ * a staged block).
  *
- * store.reorg deviates from DESIGN.md's `{fromHeight, blocks}`: a branch can exceed one NATS
- * message, so it is first written with store.stage and then switched to with
- * `{fromHeight, tipHash}` (subjects.ts) — still one transaction.
+ * store.reorg deviates from DESIGN.md's `{fromHeight, blocks}`: a sync's target can exceed one
+ * NATS message, so it is first written with store.stage and then switched to with
+ * `{fromHeight, topHeight, tipHash}` (subjects.ts) — one transaction, O(reorg depth).
  */
 await runService({
   name: 'chain-store',
@@ -33,7 +34,9 @@ await runService({
 
     const height = metrics.gauge('height', 'Height (top index) of the stored chain; -1 when empty');
     const appended = metrics.counter('blocks_appended_total', 'Blocks appended to the chain');
-    const reorgs = metrics.counter('reorgs_total', 'Reorgs committed');
+    const reorgs = metrics.counter('reorgs_total', 'Switches that replaced main-chain blocks');
+    const switches = metrics.counter('switches_total', 'store.reorg switches committed, by kind', ['kind']);
+    const staged = metrics.gauge('staged_blocks', 'Blocks staged: above the tip plus the staging area');
     const replaced = metrics.counter('blocks_replaced_total', 'Main-chain blocks replaced by reorgs');
     const refused = metrics.counter('writes_refused_total', 'Writes refused, by operation and code', [
       'op',
@@ -48,11 +51,14 @@ await runService({
       'Time to answer one GET_BLOCK batch',
     );
     height.set(store.tip().height);
+    staged.set(store.stagedCount());
 
     const committed = (tip: { height: number; hash: string | null }) => {
       height.set(tip.height);
       bus.publish('store.committed', tip);
     };
+    /** After any write: LMDB's own counts, O(1), so the gauge never scans. */
+    const countStaged = () => staged.set(store.stagedCount());
     const refusal = (op: string, r: { code: string; message: string }) => {
       refused.inc({ op, code: r.code });
       warnings.warn(`${op}_${r.code}`, { op }, r.message);
@@ -69,6 +75,11 @@ await runService({
       opts,
     );
     bus.serve(
+      'store.staged',
+      (req) => ({ ok: true, hashes: store.staged(req.from, req.count, MAX_RANGE_REPLY_BYTES) }),
+      opts,
+    );
+    bus.serve(
       'store.append',
       async (req) => {
         const r = await store.append(req.expectPrevHash, req.blocks);
@@ -76,22 +87,41 @@ await runService({
         if (req.blocks.length > 0) {
           appended.inc(req.blocks.length);
           committed(r.tip);
+          countStaged();
         }
         return r;
       },
       opts,
     );
-    bus.serve('store.stage', async (req) => ({ ok: true, ...(await store.stage(req.blocks)) }), opts);
-    bus.serve('store.stage.clear', async () => ({ ok: true, ...(await store.clearStaging()) }), opts);
+    bus.serve(
+      'store.stage',
+      async (req) => {
+        const r = await store.stage(req.blocks);
+        countStaged();
+        return { ok: true, ...r };
+      },
+      opts,
+    );
+    bus.serve(
+      'store.stage.clear',
+      async () => {
+        const r = await store.clearStaged();
+        countStaged();
+        return { ok: true, ...r };
+      },
+      opts,
+    );
     bus.serve(
       'store.reorg',
       async (req) => {
-        const r = await store.reorg(req.fromHeight, req.tipHash);
+        const r = await store.reorg(req);
         if (!r.ok) return refusal('reorg', r);
-        reorgs.inc();
+        switches.inc({ kind: r.replaced > 0 ? 'reorg' : 'extend' });
+        if (r.replaced > 0) reorgs.inc();
         replaced.inc(r.replaced);
-        log.info({ fromHeight: req.fromHeight, tip: r.tip, replaced: r.replaced }, 'reorg committed');
+        log.info({ fromHeight: req.fromHeight, tip: r.tip, replaced: r.replaced }, 'switch committed');
         committed(r.tip);
+        countStaged();
         return r;
       },
       opts,
@@ -111,7 +141,8 @@ await runService({
         }
         if (!open) return;
         const end = serveSeconds.startTimer();
-        const answers = answerGetBlocks(payload, (h) => store.get(h));
+        const tip = store.tip(); // one view for the batch
+        const answers = answerGetBlocks(payload, (h) => store.get(h, tip));
         for (const out of answers.out) bus.publish('net.out', out);
         served.inc({ result: 'block' }, answers.found);
         served.inc({ result: 'null' }, answers.missing);

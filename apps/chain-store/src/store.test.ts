@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { blockHash } from '@chainsync/protocol';
 import { ChainStore, EMPTY_TIP, StoreCorruptError } from './store.js';
 import { syntheticChain } from './synthetic.js';
 
@@ -17,6 +18,20 @@ afterEach(async () => {
 });
 
 const chain = syntheticChain(20);
+
+/** Reopens the store with a hasher that counts its calls: the work a switch does. */
+async function reopenCountingHashes(): Promise<{ count: number }> {
+  const hashes = { count: 0 };
+  await store.close();
+  store = ChainStore.open({
+    path: dir,
+    hash: (b, prev) => {
+      hashes.count++;
+      return blockHash(b, prev);
+    },
+  });
+  return hashes;
+}
 
 describe('ChainStore', () => {
   it('starts empty and appends batches that link', async () => {
@@ -53,27 +68,131 @@ describe('ChainStore', () => {
     expect(store.range(0, 100)).toEqual(chain);
   });
 
-  it('reorgs onto a taller staged branch in one step and clears staging', async () => {
+  it('stages below the tip into staging and above it into blocks, invisible either way', async () => {
     await store.append(null, chain.slice(0, 10));
-    const branch = syntheticChain(8, { from: 6, prevHash: chain[5]!.hash, tag: 'branch' }); // 6..13
-    expect(await store.stage(branch.slice(0, 4))).toEqual({ staged: 4 });
-    // Incomplete branch: refused, chain untouched.
-    expect(await store.reorg(6, branch[7]!.hash)).toMatchObject({ ok: false, code: 'not_staged' });
-    expect(store.get(6)).toEqual(chain[6]);
-    await store.stage(branch.slice(4));
-    const r = await store.reorg(6, branch[7]!.hash);
-    expect(r).toEqual({ ok: true, tip: { height: 13, hash: branch[7]!.hash }, replaced: 4 });
-    expect(store.range(0, 100)).toEqual([...chain.slice(0, 6), ...branch]);
-    expect(await store.clearStaging()).toEqual({ cleared: 0 });
+    const branch = syntheticChain(6, { from: 7, prevHash: chain[6]!.hash, tag: 'branch' }); // 7..12
+    expect(await store.stage([...branch].reverse())).toEqual({ staged: 6 }); // any order
+    expect(store.tip()).toEqual({ height: 9, hash: chain[9]!.hash });
+    expect(store.get(8)).toEqual(chain[8]);
+    expect(store.get(10)).toBeNull();
+    expect(store.range(0, 100)).toEqual(chain.slice(0, 10));
+    // 7..9 in staging (blocks keeps its 10 chain keys there), 10..12 in blocks above the tip.
+    expect(store.keyBounds()).toEqual({ lowest: 0, highest: 12, count: 13 });
+    expect(store.stagedCount()).toBe(6);
+    expect(store.staged(5, 10)).toEqual([null, null, ...branch.map((b) => b.hash), null, null]);
+    // Overwrites: staging the same heights again stages nothing new.
+    await store.stage(branch.slice(2));
+    expect(store.stagedCount()).toBe(6);
   });
 
-  it('refuses a reorg that is not taller, and clears staging on request', async () => {
+  it('switches to a staged extend by moving the tip (fromHeight = tip + 1)', async () => {
     await store.append(null, chain.slice(0, 10));
-    const branch = syntheticChain(3, { from: 6, prevHash: chain[5]!.hash, tag: 'short' });
-    await store.stage(branch);
-    expect(await store.reorg(6, branch[2]!.hash)).toMatchObject({ ok: false, code: 'not_taller' });
+    await store.stage(chain.slice(10, 20));
+    const r = await store.reorg({ fromHeight: 10, topHeight: 19, tipHash: chain[19]!.hash });
+    expect(r).toEqual({ ok: true, tip: { height: 19, hash: chain[19]!.hash }, replaced: 0 });
+    expect(store.range(0, 100)).toEqual(chain);
+    expect(store.stagedCount()).toBe(0);
+  });
+
+  it('switches to a staged branch: copies the replaced part, deletes leftovers above the top', async () => {
+    await store.append(null, chain.slice(0, 10));
+    const branch = syntheticChain(10, { from: 6, prevHash: chain[5]!.hash, tag: 'branch' }); // 6..15
+    await store.stage(branch.slice(0, 4)); // 6..9 (≤ tip): staging
+    // Incomplete run: refused, chain untouched.
+    expect(await store.reorg({ fromHeight: 6, topHeight: 13, tipHash: branch[7]!.hash })).toMatchObject({
+      ok: false,
+      code: 'not_staged',
+    });
+    await store.stage(branch.slice(4)); // 10..15 above the tip
+    expect(store.get(6)).toEqual(chain[6]);
+    const r = await store.reorg({ fromHeight: 6, topHeight: 13, tipHash: branch[7]!.hash });
+    expect(r).toEqual({ ok: true, tip: { height: 13, hash: branch[7]!.hash }, replaced: 4 });
+    expect(store.range(0, 100)).toEqual([...chain.slice(0, 6), ...branch.slice(0, 8)]);
+    // 14 and 15 were staged above the new top: deleted, and staging is empty.
+    expect(store.keyBounds()).toEqual({ lowest: 0, highest: 13, count: 14 });
+    expect(store.stagedCount()).toBe(0);
+    expect(await store.clearStaged()).toEqual({ cleared: 0 });
+  });
+
+  it('refuses a switch that is not taller or not linked, writing nothing', async () => {
+    await store.append(null, chain.slice(0, 10));
+    const short = syntheticChain(3, { from: 6, prevHash: chain[5]!.hash, tag: 'short' });
+    await store.stage(short);
+    expect(await store.reorg({ fromHeight: 6, topHeight: 8, tipHash: short[2]!.hash })).toMatchObject({
+      ok: false,
+      code: 'not_taller',
+    });
+    const foreign = syntheticChain(13, { tag: 'foreign' }).slice(10);
+    await store.stage(foreign);
+    expect(await store.reorg({ fromHeight: 10, topHeight: 12, tipHash: foreign[2]!.hash })).toMatchObject({
+      ok: false,
+      code: 'not_linked',
+    });
     expect(store.range(0, 100)).toEqual(chain.slice(0, 10));
-    expect(await store.clearStaging()).toEqual({ cleared: 3 });
+    expect(store.stagedCount()).toBe(6);
+    expect(await store.clearStaged()).toEqual({ cleared: 6 });
+    expect(store.keyBounds()).toEqual({ lowest: 0, highest: 9, count: 10 });
+    expect(store.stagedCount()).toBe(0);
+  });
+
+  it('counts what earlier writes of the same commit staged (stage and switch queued together)', async () => {
+    await store.append(null, chain.slice(0, 10));
+    const [staged, switched] = await Promise.all([
+      store.stage(chain.slice(10, 20)),
+      store.reorg({ fromHeight: 10, topHeight: 19, tipHash: chain[19]!.hash }),
+    ]);
+    expect(staged).toEqual({ staged: 10 });
+    expect(switched).toMatchObject({ ok: true, tip: { height: 19 } });
+  });
+
+  it('lets an append at tip + 1 overwrite a block staged there', async () => {
+    await store.append(null, chain.slice(0, 10));
+    const other = syntheticChain(3, { from: 10, prevHash: chain[9]!.hash, tag: 'other' });
+    await store.stage(other);
+    expect(await store.append(chain[9]!.hash, chain.slice(10, 12))).toMatchObject({ ok: true });
+    expect(store.range(10, 5)).toEqual(chain.slice(10, 12));
+    expect(store.stagedCount()).toBe(1); // only 12 is still staged
+    expect(store.staged(10, 3)).toEqual([null, null, other[2]!.hash]);
+  });
+
+  it('switches a 200 000-block staged extend with one hash and no copy', async () => {
+    const hashes = await reopenCountingHashes();
+    const long = syntheticChain(200_010);
+    await store.append(null, long.slice(0, 10));
+    for (let from = 10; from < long.length; from += 50_000)
+      await store.stage(long.slice(from, from + 50_000));
+    const internals = store as unknown as { blocks: { put: unknown }; env: { childTransaction: unknown } };
+    const puts = vi.spyOn(internals.blocks, 'put' as never);
+    const transactions = vi.spyOn(internals.env, 'childTransaction' as never);
+    const top = long.at(-1)!;
+    const r = await store.reorg({ fromHeight: 10, topHeight: top.height, tipHash: top.hash });
+    expect(r).toEqual({ ok: true, tip: { height: 200_009, hash: top.hash }, replaced: 0 });
+    expect(transactions).toHaveBeenCalledTimes(1);
+    expect(hashes.count).toBe(1);
+    expect(puts).not.toHaveBeenCalled();
+    expect(store.get(100_000)).toEqual(long[100_000]);
+  });
+
+  it('re-hashes and copies only the reorg depth when a branch replaces the top of the chain', async () => {
+    const hashes = await reopenCountingHashes();
+    await store.append(null, chain.slice(0, 10));
+    const branch = syntheticChain(1_004, { from: 6, prevHash: chain[5]!.hash, tag: 'branch' }); // 6..1009
+    await store.stage(branch);
+    const puts = vi.spyOn((store as unknown as { blocks: { put: unknown } }).blocks, 'put' as never);
+    const r = await store.reorg({ fromHeight: 6, topHeight: 1009, tipHash: branch.at(-1)!.hash });
+    expect(r).toMatchObject({ ok: true, replaced: 4 });
+    expect(hashes.count).toBe(5); // 6..9 from staging, then 10 onto 9
+    expect(puts).toHaveBeenCalledTimes(4);
+  });
+
+  it('answers store.staged within a byte budget', async () => {
+    await store.append(null, chain.slice(0, 5));
+    await store.stage(chain.slice(5, 10));
+    expect(store.staged(5, 5)).toEqual(chain.slice(5, 10).map((b) => b.hash));
+    // 2 bytes of brackets + 67 per hash: 3 hashes fit in 203 bytes, not in 202.
+    expect(store.staged(5, 5, 203)).toHaveLength(3);
+    expect(store.staged(5, 5, 202)).toHaveLength(2);
+    expect(store.staged(5, 5, 1)).toHaveLength(1);
   });
 
   it('survives close and reopen, and refuses to open a store whose tip record disagrees', async () => {
@@ -81,8 +200,13 @@ describe('ChainStore', () => {
     await store.close();
     store = ChainStore.open({ path: dir });
     expect(store.tip()).toEqual({ height: 9, hash: chain[9]!.hash });
-    // Break the invariant behind the store's back: a block above the tip.
-    await (store as unknown as { blocks: { put(k: number, v: unknown): Promise<boolean> } }).blocks.put(10, [
+    // Blocks above the tip are staged, not corruption.
+    await store.stage(chain.slice(10, 12));
+    await store.close();
+    store = ChainStore.open({ path: dir });
+    expect(store.tip()).toEqual({ height: 9, hash: chain[9]!.hash });
+    // Break the invariant behind the store's back: the block at the tip is not the tip record's.
+    await (store as unknown as { blocks: { put(k: number, v: unknown): Promise<boolean> } }).blocks.put(9, [
       chain[10]!.hash,
       'x',
       [],

@@ -1,6 +1,6 @@
 import { asBinary, open, type Database, type RootDatabase } from 'lmdb';
-import type { Block, Tip } from '@chainsync/protocol';
-import { checkAppend, planReorg, type Refusal } from './chain-rules.js';
+import { blockHash, type Block, type Tip } from '@chainsync/protocol';
+import { checkAppend, checkSwitch, type Hasher, type Refusal, type SwitchRequest } from './chain-rules.js';
 import { fromRecord, toRecord, type BlockRecord } from './record.js';
 
 export const EMPTY_TIP: Tip = Object.freeze({ height: -1, hash: null }) as Tip;
@@ -12,6 +12,8 @@ export interface StoreOptions {
   mapSize?: number;
   /** Open an existing store for reading only (tests and tools inspecting a live store). */
   readOnly?: boolean;
+  /** Hashes blocks in reorg; `blockHash` unless a test counts the work a switch does. */
+  hash?: Hasher;
 }
 
 export type WriteResult<T> = ({ ok: true } & T) | Refusal;
@@ -21,11 +23,22 @@ export class StoreCorruptError extends Error {
   readonly code = 'store_corrupt';
 }
 
+/** JSON bytes of one entry of a store.staged reply: a quoted 64-hex hash or `null`, plus a comma. */
+const HASH_ENTRY_BYTES = 67;
+const NULL_ENTRY_BYTES = 5;
+
 /**
  * The chain on disk: one LMDB environment with three databases —
- * `blocks` (height → record), `meta` (the tip record) and `staging` (height → record of a branch
- * being downloaded). Every write is one LMDB (child) transaction, so a crash leaves either all of
- * it or none of it, and readers (LMDB snapshots) never see half of one.
+ * `blocks` (height → record), `meta` (the tip record) and `staging` (height → record).
+ *
+ * The tip record says where the chain ends: heights 0..tip of `blocks` are the chain, and every
+ * read (get, range, GET_BLOCK) stops there. Keys of `blocks` above the tip are *staged*: a sync
+ * writes the part of its target above our tip straight to its final place, invisible, so the
+ * switch to it moves the tip instead of copying a million blocks. Only the part that replaces
+ * existing heights (≤ tip, as deep as the reorg) waits in `staging` and is copied at the switch.
+ *
+ * Every write is one LMDB (child) transaction, so a crash leaves either all of it or none of it,
+ * and readers (LMDB snapshots) never see half of one.
  *
  * Durability: lmdb-js defaults are kept (commits synced, with overlappingSync on Linux). A commit
  * is in the file before the write promise resolves, so a SIGKILL of this process loses nothing
@@ -42,6 +55,7 @@ export class ChainStore {
     private readonly blocks: Database<BlockRecord, number>,
     private readonly meta: Database<Tip, string>,
     private readonly staging: Database<BlockRecord, number>,
+    private readonly hash: Hasher,
   ) {}
 
   static open(opts: StoreOptions): ChainStore {
@@ -58,20 +72,20 @@ export class ChainStore {
       env.openDB<BlockRecord, number>({ name: 'blocks', keyEncoding: 'uint32' }),
       env.openDB<Tip, string>({ name: 'meta' }),
       env.openDB<BlockRecord, number>({ name: 'staging', keyEncoding: 'uint32' }),
+      opts.hash ?? blockHash,
     );
     store.checkInvariant();
     return store;
   }
 
-  /** The tip record and the blocks agree: the top key is the tip height and carries the tip hash. */
+  /** The tip record's block exists and carries the tip hash (keys above it are staged, allowed). */
   private checkInvariant(): void {
     const tip = this.tip();
-    let topKey = -1;
-    for (const k of this.blocks.getKeys({ reverse: true, limit: 1 })) topKey = k;
-    const top = topKey >= 0 ? this.blocks.get(topKey) : undefined;
-    if (topKey !== tip.height || (top && top[0] !== tip.hash)) {
+    if (tip.height < 0) return;
+    const top = this.blocks.get(tip.height);
+    if (top?.[0] !== tip.hash) {
       throw new StoreCorruptError(
-        `tip record ${JSON.stringify(tip)} does not match the top block ${topKey} (${top?.[0]})`,
+        `tip record ${JSON.stringify(tip)} does not match block ${tip.height} (${top?.[0] ?? 'missing'})`,
       );
     }
   }
@@ -80,19 +94,23 @@ export class ChainStore {
     return this.meta.get(TIP_KEY) ?? EMPTY_TIP;
   }
 
-  get(height: number): Block | null {
+  /** Block `height` of the chain; null above `tip` (pass one tip to read a batch in one view). */
+  get(height: number, tip: Tip = this.tip()): Block | null {
+    if (height > tip.height) return null;
     const r = this.blocks.get(height);
     return r ? fromRecord(height, r) : null;
   }
 
   /**
-   * Up to `count` blocks from `from`, read in one snapshot, stopping early once `maxBytes` of JSON
-   * would be exceeded (`sizeOf` measures one block).
+   * Up to `count` blocks of the chain from `from`, read in one snapshot and never above the tip,
+   * stopping early once `maxBytes` of JSON would be exceeded (`sizeOf` measures one block).
    */
   range(from: number, count: number, maxBytes = Infinity, sizeOf?: (b: Block) => number): Block[] {
+    const end = Math.min(from + count, this.tip().height + 1);
     const out: Block[] = [];
+    if (end <= from) return out;
     let bytes = 0;
-    for (const { key, value } of this.blocks.getRange({ start: from, end: from + count, snapshot: true })) {
+    for (const { key, value } of this.blocks.getRange({ start: from, end, snapshot: true })) {
       const b = fromRecord(key, value);
       if (sizeOf) {
         bytes += sizeOf(b);
@@ -103,7 +121,10 @@ export class ChainStore {
     return out;
   }
 
-  /** Appends a batch atomically, or refuses it and writes nothing (see chain-rules.ts). */
+  /**
+   * Appends a batch atomically, or refuses it and writes nothing (see chain-rules.ts). A staged
+   * block left at a height it appends is simply overwritten.
+   */
   async append(expectPrevHash: string | null, blocks: readonly Block[]): Promise<WriteResult<{ tip: Tip }>> {
     if (blocks.length === 0) {
       const tip = this.tip();
@@ -121,59 +142,123 @@ export class ChainStore {
     });
   }
 
-  /** Writes branch blocks into staging by height (overwriting); not visible as chain. */
+  /**
+   * Writes blocks of a sync's target, in any order, overwriting: a height at or below the tip
+   * into `staging`, a height above it into `blocks` at its height (invisible above the tip).
+   */
   async stage(blocks: readonly Block[]): Promise<{ staged: number }> {
     if (blocks.length === 0) return { staged: 0 };
     return this.env.childTransaction(() => {
-      for (const b of blocks) void this.staging.put(b.height, toRecord(b));
+      const tipHeight = this.tip().height;
+      for (const b of blocks) {
+        void (b.height > tipHeight ? this.blocks : this.staging).put(b.height, toRecord(b));
+      }
       return { staged: blocks.length };
     });
   }
 
-  async clearStaging(): Promise<{ cleared: number }> {
+  /** Drops everything staged: `staging`, and every key of `blocks` above the tip. */
+  async clearStaged(): Promise<{ cleared: number }> {
     return this.env.childTransaction(() => {
-      const cleared = this.staging.getKeysCount();
+      const tipHeight = this.tip().height;
+      const above = this.keysAbove(tipHeight);
+      const cleared = this.entries(this.staging) + above.length;
       this.staging.clearSync();
+      for (const k of above) void this.blocks.remove(k);
       return { cleared };
     });
   }
 
   /**
-   * Replaces the chain from `fromHeight` with the staged run ending at `tipHash`, in one
-   * transaction, and clears staging; refuses (writing nothing) unless planReorg agrees.
+   * Makes the staged run fromHeight..topHeight the chain in one transaction, or refuses and
+   * writes nothing (checkSwitch). Work: the staged part at or below the old tip (the reorg depth)
+   * is re-hashed and copied; above it, one hash and one counter — the run is already in place.
+   * Then the tip moves, staging is emptied and keys above topHeight (leftovers) are deleted.
    */
-  async reorg(fromHeight: number, tipHash: string): Promise<WriteResult<{ tip: Tip; replaced: number }>> {
+  async reorg(req: SwitchRequest): Promise<WriteResult<{ tip: Tip; replaced: number }>> {
     return this.env.childTransaction((): WriteResult<{ tip: Tip; replaced: number }> => {
       const tip = this.tip();
-      const prevHash = fromHeight === 0 ? null : (this.blocks.get(fromHeight - 1)?.[0] ?? null);
-      const plan = planReorg(tip, fromHeight, tipHash, prevHash, (h) => {
-        const r = this.staging.get(h);
+      const beyondTop = this.keysAbove(req.topHeight);
+      const record = (db: Database<BlockRecord, number>, h: number) => {
+        const r = db.get(h);
         return r ? fromRecord(h, r) : undefined;
-      });
+      };
+      const plan = checkSwitch(
+        tip,
+        req,
+        {
+          mainHash: (h) => this.blocks.get(h)?.[0] ?? null,
+          replacement: (h) => record(this.staging, h),
+          above: (h) => (h > tip.height ? record(this.blocks, h) : undefined),
+          aboveCount: this.aboveTip(tip) - beyondTop.length,
+        },
+        this.hash,
+      );
       if (!plan.ok) return plan;
       // Staged and chain records share one encoding, so the bytes are copied without decoding.
-      for (let h = fromHeight; h <= plan.top; h++) {
-        const raw = asBinary(this.staging.getBinary(h)!) as unknown as BlockRecord;
-        void this.blocks.put(h, raw);
+      for (let h = req.fromHeight; h <= tip.height; h++) {
+        void this.blocks.put(h, asBinary(this.staging.getBinary(h)!) as unknown as BlockRecord);
       }
-      // plan.top > tip.height, so no old block is left above the new tip.
-      const next: Tip = { height: plan.top, hash: tipHash };
+      const next: Tip = { height: req.topHeight, hash: req.tipHash };
       void this.meta.put(TIP_KEY, next);
       this.staging.clearSync();
-      return { ok: true, tip: next, replaced: Math.max(0, tip.height - fromHeight + 1) };
+      for (const k of beyondTop) void this.blocks.remove(k);
+      return { ok: true, tip: next, replaced: plan.replaced };
     });
   }
 
-  /** Heights present in `blocks`, lowest and highest (for checks from tests and tools). */
+  /**
+   * Hashes of the staged blocks at heights from..from+count−1 (null where none is staged): above
+   * the tip from `blocks`, at or below it from `staging`, in one snapshot. Stops before the JSON
+   * reply would pass `maxBytes`, so it may cover fewer heights than asked.
+   */
+  staged(from: number, count: number, maxBytes = Infinity): (string | null)[] {
+    const tipHeight = this.tip().height;
+    const hashes: (string | null)[] = new Array<string | null>(count).fill(null);
+    const fill = (db: Database<BlockRecord, number>, start: number, end: number) => {
+      if (end <= start) return;
+      for (const { key, value } of db.getRange({ start, end, snapshot: true })) hashes[key - from] = value[0];
+    };
+    fill(this.staging, from, Math.min(from + count, tipHeight + 1));
+    fill(this.blocks, Math.max(from, tipHeight + 1), from + count);
+    let bytes = 2;
+    for (let i = 0; i < hashes.length; i++) {
+      bytes += hashes[i] === null ? NULL_ENTRY_BYTES : HASH_ENTRY_BYTES;
+      if (bytes > maxBytes && i > 0) return hashes.slice(0, i);
+    }
+    return hashes;
+  }
+
+  /** Blocks staged: keys of `blocks` above the tip plus `staging`'s size (LMDB's counts, O(1)). */
+  stagedCount(): number {
+    return this.aboveTip(this.tip()) + this.entries(this.staging);
+  }
+
+  /** Heights present in `blocks` (chain and staged), lowest and highest (for tests and tools). */
   keyBounds(): { lowest: number; highest: number; count: number } {
     let lowest = -1;
     let highest = -1;
     for (const k of this.blocks.getKeys({ limit: 1 })) lowest = k;
     for (const k of this.blocks.getKeys({ reverse: true, limit: 1 })) highest = k;
-    return { lowest, highest, count: this.blocks.getKeysCount() };
+    return { lowest, highest, count: this.entries(this.blocks) };
   }
 
   async close(): Promise<void> {
     await this.env.close();
+  }
+
+  /** Keys of `blocks` above the tip: every height 0..tip is present, so the rest of LMDB's count. */
+  private aboveTip(tip: Tip): number {
+    return this.entries(this.blocks) - (tip.height + 1);
+  }
+
+  /** LMDB's entry count of a database (its B-tree header, in the current transaction). */
+  private entries(db: Database<BlockRecord, number>): number {
+    return (db.getStats() as { entryCount: number }).entryCount;
+  }
+
+  /** Keys of `blocks` above `height` (staged or leftovers), read before any of them is deleted. */
+  private keysAbove(height: number): number[] {
+    return [...this.blocks.getKeys({ start: height + 1 })];
   }
 }

@@ -4,6 +4,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DIFFICULTY, DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
 import { freeTcpPort, waitForTcp, waitReady } from '@chainsync/service-kit';
+import { diesWithLauncher } from './child-lifeline.js';
+import { LockHeldError, NodeLock } from './node-lock.js';
+import { processId, type ProcessId } from './proc-info.js';
 import { RestartPolicy } from './restart-policy.js';
 
 /** One whole node: what `npm run node` and `launchNode()` start. */
@@ -50,6 +53,11 @@ export interface NodeHandle {
    * Kept current: a restarted service's new pid replaces the old one.
    */
   pids: Record<string, number>;
+  /**
+   * Unexpected exits by the same names (0 for each supervised process): each one is followed by
+   * a restart unless the node stops first. Tests assert "no service restarts" on it.
+   */
+  restarts: Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +108,7 @@ function installExitHook(): void {
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
+    ['SIGHUP', 129],
   ] as const) {
     process.on(signal, () => {
       if (process.listenerCount(signal) > 1) return; // the host stops the node itself (run.ts)
@@ -110,22 +119,36 @@ function installExitHook(): void {
 }
 
 /**
- * Starts one node: a private nats-server on a free port (unless `natsUrl`), then chain-store,
- * validator ×N and gossip, then consensus and any extra services — each a child process with an
- * explicit free OPS_PORT — and resolves once every `/readyz` answers 200. From then on a service
- * (or the private nats-server) that dies is reported on stderr and started again with the same
- * environment and ports, backing off while it keeps dying (restart-policy.ts). `stop()` SIGTERMs
- * the services, consensus first, then NATS.
+ * Starts one node: takes `<dataDir>/node.lock` (refusing a data dir another live launcher holds,
+ * stopping what a dead one left behind: node-lock.ts), then a private nats-server on a free port
+ * (unless `natsUrl`), then chain-store, validator ×N and gossip, then consensus and any extra
+ * services — each a child process with an explicit free OPS_PORT that exits when this process is
+ * gone (child-lifeline.ts) — and resolves once every `/readyz` answers 200. From then on a service
+ * (or the private nats-server) that dies is reported on stderr, counted in `restarts` and started
+ * again with the same environment and ports, backing off while it keeps dying
+ * (restart-policy.ts). `stop()` SIGTERMs the services, consensus first, then NATS, then removes
+ * the lock.
  */
 export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
   installExitHook();
+  const lock = await takeLock(resolve(opts.dataDir));
   const children: Supervised[] = [];
   let nats: Supervised | undefined;
   let stopped = false;
   const opsPorts: Record<string, number> = {};
   const pids: Record<string, number> = {};
+  const running: Record<string, ProcessId> = {};
+  const restarts: Record<string, number> = {};
   const notePid = (name: string, run: Running) => {
-    if (run.proc.pid !== undefined) pids[name] = run.proc.pid;
+    const pid = run.proc.pid;
+    if (pid === undefined) return;
+    pids[name] = pid;
+    running[name] = processId(pid) ?? { pid, startTime: null };
+    lock.update(running);
+  };
+  const supervised = (name: string, start: () => Running) => {
+    restarts[name] = 0;
+    return new Supervised(name, start, notePid, () => restarts[name]!++);
   };
 
   const stop = async () => {
@@ -135,23 +158,22 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
     const order = [...children].reverse();
     await Promise.all(order.map((c) => c.stop()));
     if (nats) await nats.stop();
+    lock.release();
   };
 
   try {
     let natsUrl = opts.natsUrl;
     if (!natsUrl) {
       const port = await freeTcpPort();
-      nats = new Supervised(
-        'nats-server',
-        () =>
-          spawnChild(
-            'nats-server',
-            'nats-server',
-            ['-a', '127.0.0.1', '-p', String(port)],
-            { GOMAXPROCS: natsGoMaxProcs() },
-            opts.logDir,
-          ),
-        notePid,
+      nats = supervised('nats-server', () =>
+        spawnChild(
+          'nats-server',
+          'nats-server',
+          ['-a', '127.0.0.1', '-p', String(port)],
+          { GOMAXPROCS: natsGoMaxProcs() },
+          opts.logDir,
+          false,
+        ),
       );
       await Promise.race([
         waitForTcp(port, 15_000),
@@ -206,10 +228,8 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
         if (!existsSync(main))
           throw new LaunchError('not_built', `${main} is missing: build first (npm run build)`);
         const env = { ...common, ...spec.env, OPS_PORT: String(port) };
-        const child = new Supervised(
-          name,
-          () => spawnChild(name, process.execPath, [...(opts.nodeArgs ?? []), main], env, opts.logDir),
-          notePid,
+        const child = supervised(name, () =>
+          spawnChild(name, process.execPath, [...(opts.nodeArgs ?? []), main], env, opts.logDir, true),
         );
         children.push(child);
         opsPorts[name] = port;
@@ -228,9 +248,19 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
     }
 
     for (const c of nats ? [nats, ...children] : children) c.supervise();
-    return { natsUrl, prefix: opts.prefix, opsPorts, pids, stop };
+    return { natsUrl, prefix: opts.prefix, opsPorts, pids, restarts, stop };
   } catch (err) {
     await stop();
+    throw err;
+  }
+}
+
+/** The data dir's lock, or a LaunchError naming the live launcher that holds it. */
+async function takeLock(dataDir: string): Promise<NodeLock> {
+  try {
+    return await NodeLock.acquire(dataDir, (line) => process.stderr.write(`${line}\n`));
+  } catch (err) {
+    if (err instanceof LockHeldError) throw new LaunchError(err.code, err.message);
     throw err;
   }
 }
@@ -249,25 +279,27 @@ export function natsGoMaxProcs(): string {
   return process.env.GOMAXPROCS ?? '1';
 }
 
+/** `watchesLifeline`: the child is one of our services (runService), else nats-server. */
 function spawnChild(
   name: string,
   cmd: string,
   args: string[],
   env: Record<string, string>,
   logDir: string | undefined,
-  quiet = false,
+  watchesLifeline: boolean,
 ): Running {
-  let out: number | 'inherit' | 'ignore' = quiet ? 'ignore' : 'inherit';
+  let out: number | 'inherit' = 'inherit';
   if (logDir) {
     mkdirSync(logDir, { recursive: true });
     out = openSync(join(logDir, `${name}.log`), 'a');
   }
+  const child = diesWithLauncher(cmd, args, out, watchesLifeline);
   // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops each child
   // once, in order (a child that also got the SIGINT would take our SIGTERM as a second signal and
   // skip its graceful shutdown).
-  const proc = spawn(cmd, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', out, out],
+  const proc = spawn(child.cmd, child.args, {
+    env: { ...process.env, ...env, ...child.env },
+    stdio: child.stdio,
     detached: true,
   });
   if (typeof out === 'number') closeSync(out); // the child holds its own copy
@@ -302,6 +334,7 @@ class Supervised {
     readonly name: string,
     private readonly start: () => Running,
     private readonly onStart: (name: string, run: Running) => void,
+    private readonly onUnexpectedExit: () => void,
   ) {
     this.current = start();
     onStart(name, this.current);
@@ -320,6 +353,7 @@ class Supervised {
   private watch(run: Running): void {
     void run.exited.then(() => {
       if (this.stopping) return; // stop() asked for this exit
+      this.onUnexpectedExit();
       const delayMs = this.policy.onExit(Date.now() - this.startedAt);
       process.stderr.write(
         `\n*** chainsync: service ${this.name} exited unexpectedly ` +

@@ -1,7 +1,11 @@
 import { launchNode } from './launcher.js';
 import { parseRunArgs, RUN_USAGE, UsageError } from './run-options.js';
 
-/** `npm run node -- [flags]`: one whole node in the foreground until SIGINT/SIGTERM. */
+/**
+ * `npm run node -- [flags]`: one whole node in the foreground until SIGINT, SIGTERM or SIGHUP (a
+ * closed terminal), each a graceful stop. Exits 1 when the node cannot start, e.g. because another
+ * live launcher holds the data dir.
+ */
 export async function main(args: string[]): Promise<void> {
   let parsed;
   try {
@@ -45,4 +49,5 @@ export async function main(args: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
 }

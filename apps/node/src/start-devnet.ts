@@ -31,13 +31,16 @@ export async function startDevnetProcess(
     ],
     { LOG_LEVEL: o.logLevel },
     logFile,
-    (line) => {
-      if (!line.includes('"devnet up"')) return;
-      try {
-        ready(Number((JSON.parse(line) as { height?: unknown }).height) || o.devnetBlocks);
-      } catch {
-        ready(o.devnetBlocks);
-      }
+    {
+      watchesLifeline: false,
+      onLine: (line) => {
+        if (!line.includes('"devnet up"')) return;
+        try {
+          ready(Number((JSON.parse(line) as { height?: unknown }).height) || o.devnetBlocks);
+        } catch {
+          ready(o.devnetBlocks);
+        }
+      },
     },
   );
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { diesWithLauncher } from './child-lifeline.js';
 
 /** A child started by `npm start` itself (the devnet, the api), logging to its own file. */
 export interface StartChild {
@@ -29,22 +30,27 @@ function installExitHook(): void {
   });
 }
 
-/** Runs `node <script> <args>`; stdout and stderr go to `logFile`; `onLine` sees each stdout line. */
+/**
+ * Runs `node <script> <args>`; stdout and stderr go to `logFile`; `opts.onLine` sees each stdout
+ * line. The child exits when this process is gone (child-lifeline.ts): through the lifeline when
+ * it is a runService service (`opts.watchesLifeline`), else through setpriv.
+ */
 export function spawnNode(
   name: string,
   script: string,
   args: string[],
   env: Record<string, string>,
   logFile: string,
-  onLine?: (line: string) => void,
+  opts: { watchesLifeline: boolean; onLine?: (line: string) => void },
 ): StartChild {
   installExitHook();
+  const child = diesWithLauncher(process.execPath, [script, ...args], 'pipe', opts.watchesLifeline);
   // Own process group: a terminal's Ctrl-C reaches only `npm start`, which then stops each child
   // once, in order (a child that also got the SIGINT would see our SIGTERM as a second signal
   // and skip its graceful shutdown).
-  const proc = spawn(process.execPath, [script, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const proc = spawn(child.cmd, child.args, {
+    env: { ...process.env, ...env, ...child.env },
+    stdio: child.stdio,
     detached: true,
   });
   children.add(proc);
@@ -57,7 +63,7 @@ export function spawnNode(
   };
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     keep(line);
-    onLine?.(line);
+    opts.onLine?.(line);
   });
   createInterface({ input: proc.stderr! }).on('line', keep);
   const exited = new Promise<number | string>((resolve) => {

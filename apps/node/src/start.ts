@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
 import { launchNode, type NodeHandle } from './launcher.js';
+import { LockHeldError, NodeLock } from './node-lock.js';
 import { waitReady } from '@chainsync/service-kit';
 import { ProgressView } from './progress.js';
 import { startDevnetProcess } from './start-devnet.js';
@@ -41,6 +42,8 @@ export async function main(args: string[]): Promise<void> {
 const API_MAIN = fileURLToPath(new URL('../../api/dist/main.js', import.meta.url));
 const API_READY_TIMEOUT_MS = 30_000;
 
+/** The chain database (and its node.lock) inside `npm start`'s data dir. */
+const chainDir = (o: StartOptions) => join(o.dataDir, 'chain');
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const secondsSince = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
@@ -48,6 +51,13 @@ async function run(o: StartOptions): Promise<number> {
   const startedAt = Date.now();
   const logDir = join(o.dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
+  try {
+    NodeLock.check(chainDir(o));
+  } catch (err) {
+    if (!(err instanceof LockHeldError)) throw err;
+    process.stderr.write(`chainsync start: ${err.message}\n`);
+    return 1;
+  }
   const problem = checkDataDir(o);
   const busy = await busyPorts(o);
   if (problem || busy.length) {
@@ -63,6 +73,7 @@ async function run(o: StartOptions): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // the terminal closed: stop as gracefully as on Ctrl-C
   const cleanups: (() => Promise<void>)[] = [];
   const stopLogs = o.verbose ? followLogs(logDir, (t) => process.stderr.write(t)) : undefined;
 
@@ -94,7 +105,7 @@ async function run(o: StartOptions): Promise<number> {
       udpHost: o.udpHost,
       advertiseHost: o.advertiseHost,
       difficulty: o.difficulty,
-      dataDir: join(o.dataDir, 'chain'),
+      dataDir: chainDir(o),
       name: o.name,
       validators: o.validators,
       prefix: DEFAULT_NODE_PREFIX,
@@ -132,6 +143,7 @@ async function run(o: StartOptions): Promise<number> {
     stopLogs?.();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     say(`stopped (logs in ${logDir})`);
   }
   return code;
@@ -156,6 +168,7 @@ async function startApi(o: StartOptions, node: NodeHandle, logFile: string): Pro
       SERVICE_READYZ: readyz || 'none',
     },
     logFile,
+    { watchesLifeline: true },
   );
   try {
     await Promise.race([

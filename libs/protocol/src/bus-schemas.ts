@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { MAX_BLOCKS_PER_BATCH, MAX_HEIGHT } from './limits.js';
+import { MAX_BLOCKS_PER_BATCH, MAX_HEIGHT, MAX_STAGED_HASHES } from './limits.js';
 import { BlockSchema, Hex64 } from './messages.js';
 import type { RequestSubject } from './subjects.js';
 
@@ -30,6 +30,10 @@ export const RequestSchemas: Record<RequestSubject, TSchema> = {
   'store.stage': Type.Object({ blocks: Blocks }),
   'store.stage.clear': Empty,
   'store.reorg': Type.Object({ fromHeight: Height, topHeight: Height, tipHash: Hex64 }),
+  'store.staged': Type.Object({
+    from: Height,
+    count: Type.Integer({ minimum: 0, maximum: MAX_STAGED_HASHES }),
+  }),
   'consensus.run': Empty,
   'consensus.status': Empty,
 };

@@ -54,6 +54,11 @@ export const MAX_BUS_PAYLOAD_BYTES = 900 * 1024;
 export const MAX_BLOCKS_PER_BATCH = 500;
 /** store.range may return at most this many blocks per request. */
 export const MAX_RANGE_BLOCKS = 500;
+/**
+ * store.staged may return at most this many hashes per request: 67 bytes each as JSON, so ~670 KB,
+ * under the bus payload cap, and a 1 000 000-block sync is scanned in 100 requests.
+ */
+export const MAX_STAGED_HASHES = 10_000;
 
 // ---- Consensus ----
 /** Consensus period (SPEC §5: 120 s). */

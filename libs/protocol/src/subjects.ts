@@ -71,21 +71,45 @@ export interface RequestSubjects {
     { difficulty: number; prevHash: string | null; firstHeight: number; blocks: unknown[] },
     Reply<{ verdicts: BlockVerdict[] }>,
   ];
+  /** The tip record: where the chain ends. Heights above it are never served (they may be staged). */
   'store.tip': [Record<string, never>, Reply<{ tip: Tip }>];
+  /** Block `height` of the chain; null above the tip. */
   'store.get': [{ height: number }, Reply<{ block: Block | null }>];
-  /** At most MAX_RANGE_BLOCKS from `from`; fewer when the chain is shorter. */
+  /** At most MAX_RANGE_BLOCKS from `from`, never above the tip; fewer when the chain is shorter. */
   'store.range': [{ from: number; count: number }, Reply<{ blocks: Block[] }>];
-  /** Atomic: all blocks or none. Refused (code `not_linked`) unless the first links to the tip. */
+  /**
+   * Atomic: all blocks or none. Refused (code `not_linked`) unless the first links to the tip.
+   * A block staged at a height it appends is overwritten.
+   */
   'store.append': [{ expectPrevHash: string | null; blocks: Block[] }, Reply<{ tip: Tip }>];
-  /** Writes blocks of a branch being downloaded into the staging area (not visible as chain). */
+  /**
+   * Writes blocks of a sync's target (any heights, any order, overwriting; one transaction):
+   * a height ≤ tip into the staging area, a height above the tip into the chain database at its
+   * height — invisible either way until store.reorg makes the run the chain.
+   */
   'store.stage': [{ blocks: Block[] }, Reply<{ staged: number }>];
+  /** Drops everything staged (staging area and every block above the tip); `cleared` counts them. */
   'store.stage.clear': [Record<string, never>, Reply<{ cleared: number }>];
   /**
-   * Atomic replace of the chain from `fromHeight` up with the staged blocks fromHeight..top,
-   * where the staged top must have `tipHash`. Refused unless the staged run is contiguous,
-   * links to block fromHeight-1 and is taller than the current chain. Clears staging.
+   * One transaction that makes the staged run fromHeight..topHeight the chain, topHeight's
+   * block having `tipHash`, or refuses and writes nothing. Refused unless fromHeight ≤ tip+1
+   * (`bad_from_height`), topHeight > tip (`not_taller`), every height of the run is staged and
+   * the top is `tipHash` (`not_staged`), the first block hashes onto block fromHeight−1
+   * (`not_linked`) and the part replacing heights ≤ tip hashes block by block, up to the first
+   * block above the old tip (`not_contiguous`). Costs O(reorg depth), not O(run length): blocks
+   * above the old tip are already in place. fromHeight = tip+1 is an extend (`replaced` 0).
+   * Then staging is emptied and blocks above topHeight are deleted.
    */
-  'store.reorg': [{ fromHeight: number; topHeight: number; tipHash: string }, Reply<{ tip: Tip; replaced: number }>];
+  'store.reorg': [
+    { fromHeight: number; topHeight: number; tipHash: string },
+    Reply<{ tip: Tip; replaced: number }>,
+  ];
+  /**
+   * Hashes of the staged blocks at heights from..from+count−1, null where none is staged (to
+   * resume a sync after a restart). At most MAX_STAGED_HASHES; fewer when the reply would pass
+   * the bus payload cap, so `hashes[i]` is height from+i for the heights it covers.
+   */
+  'store.staged': [{ from: number; count: number }, Reply<{ hashes: (string | null)[] }>];
   'consensus.run': [Record<string, never>, Reply<{ started: boolean }>];
   'consensus.status': [Record<string, never>, Reply<{ status: ConsensusStatus }>];
 }

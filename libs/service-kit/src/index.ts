@@ -1,5 +1,6 @@
 export * from './bus.js';
 export * from './config.js';
+export * from './lifeline.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './ops-server.js';

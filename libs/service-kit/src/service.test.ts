@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
+import { LIFELINE_FD_ENV, ORPHAN_EXIT_MS } from './lifeline.js';
 import {
   freePort,
   startNatsServer,
@@ -13,6 +15,18 @@ import {
 const sample = fileURLToPath(new URL('./testdata/sample-service.ts', import.meta.url));
 const runSample = (env: Record<string, string>) =>
   startProcess('sample', process.execPath, ['--import', 'tsx', sample], { LOG_LEVEL: 'warn', ...env });
+/** The sample as a launcher starts it: the read end of a pipe on fd 3, named in the env. */
+function runWithLifeline(env: Record<string, string>) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', sample], {
+    env: { ...process.env, LOG_LEVEL: 'info', [LIFELINE_FD_ENV]: '3', ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? -1)));
+  return { proc, exited, output: () => out, cutLifeline: () => proc.stdio[3]!.destroy() };
+}
 const readyStatus = async (port: number) =>
   (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status;
 
@@ -81,5 +95,53 @@ describe('config', () => {
     const p = runSample({ NATS_URL: 'http://x', OPS_PORT: '0' });
     expect(await p.exited).toBe(2);
     expect(p.output()).toMatch(/NATS_URL="http:\/\/x".*expected string matching/);
+  });
+});
+
+describe('lifeline', () => {
+  let nats: NatsServerHandle;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+  });
+  afterAll(async () => {
+    await nats?.stop();
+  });
+
+  const startReady = async (env: Record<string, string> = {}) => {
+    const opsPort = await freePort();
+    const svc = runWithLifeline({
+      NATS_URL: nats.url,
+      OPS_PORT: String(opsPort),
+      NODE_PREFIX: 'life',
+      ...env,
+    });
+    await waitFor(async () => (await readyStatus(opsPort)) === 200, { timeoutMs: 20_000, what: 'ready' });
+    return svc;
+  };
+  /** Whether the process exits within `ms` (well under close-with-grace's 10 s fallback). */
+  const exitsWithin = (svc: { exited: Promise<unknown> }, ms: number) =>
+    Promise.race([svc.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), ms))]);
+
+  it('shuts the service down gracefully when the launcher end of the pipe closes', async () => {
+    const svc = await startReady();
+    expect(await exitsWithin(svc, 300)).toBe(false); // alive while the launcher is
+    svc.cutLifeline();
+    expect(await exitsWithin(svc, 5_000)).toBe(true);
+    expect(await svc.exited).toBe(0);
+    expect(svc.output()).toMatch(/launcher gone/);
+  });
+
+  it('exits after ORPHAN_EXIT_MS when its graceful shutdown hangs (say, draining a dead NATS)', async () => {
+    const svc = await startReady({ SAMPLE_CLOSE_MS: '8000' });
+    svc.cutLifeline();
+    expect(await exitsWithin(svc, ORPHAN_EXIT_MS + 2_000)).toBe(true);
+    expect(await svc.exited).toBe(1);
+  });
+
+  it('runs without a lifeline when the variable is unset (compose, by hand)', async () => {
+    const opsPort = await freePort();
+    const svc = runSample({ NATS_URL: nats.url, OPS_PORT: String(opsPort), NODE_PREFIX: 'life' });
+    await waitFor(async () => (await readyStatus(opsPort)) === 200, { timeoutMs: 20_000, what: 'ready' });
+    expect(await svc.kill('SIGTERM')).toBe(0);
   });
 });

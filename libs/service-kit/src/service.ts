@@ -3,6 +3,7 @@ import type { Static, TObject, TProperties } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { connectBus, type Bus } from './bus.js';
 import { ConfigError, readConfig, serviceConfigSchema, type CommonConfig } from './config.js';
+import { ORPHAN_EXIT_MS, watchLifeline } from './lifeline.js';
 import { createLogger, RateLimitedLog, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { startOpsServer, type ReadinessCheck } from './ops-server.js';
@@ -39,6 +40,8 @@ export interface ServiceDefinition<P extends TProperties> {
 /**
  * Runs a service: config (exit 2 on a bad value), logger, ops server, NATS with reconnect, the
  * service's own start, and a graceful stop on SIGTERM/SIGINT that runs cleanups then drains NATS.
+ * Started by the launcher, it also stops when the launcher is gone (lifeline.ts), within
+ * ORPHAN_EXIT_MS, so no orphan keeps the UDP port or the chain database.
  */
 export async function runService<P extends TProperties>(def: ServiceDefinition<P>): Promise<void> {
   let config: Static<TObject<P>> & CommonConfig;
@@ -74,7 +77,7 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
   });
   log.info({ opsPort: ops.port }, 'ops server listening');
 
-  closeWithGrace(
+  const shutdown = closeWithGrace(
     { delay: 10_000, logger: { error: (m: unknown) => log.error(m) } },
     async ({ signal, err }) => {
       if (err) log.error({ err }, 'fatal error, shutting down');
@@ -90,6 +93,11 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
       await ops.app.close();
     },
   );
+  watchLifeline(process.env, () => {
+    log.warn({ graceMs: ORPHAN_EXIT_MS }, 'launcher gone (lifeline closed): shutting down');
+    setTimeout(() => process.exit(1), ORPHAN_EXIT_MS).unref();
+    void shutdown.close();
+  });
 
   const bus = (conn.bus = await connectBus({
     url: config.NATS_URL,
