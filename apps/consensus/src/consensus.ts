@@ -369,6 +369,11 @@ export class Consensus {
       this.m.peerFaults.inc({ fault: 'unbacked_claim' });
       this.warnings.warn('claim_unbacked', { peer: key, why, banned }, 'claim not backed by blocks');
     }
+    for (const key of r.silentWhileBacked) {
+      const { banned } = this.scores.penalize(key, 'silence', now);
+      this.m.peerFaults.inc({ fault: 'silence' });
+      this.warnings.warn('claim_silent', { peer: key, banned }, 'did not back a claim that others backed');
+    }
     const backed = r.targets.reduce((n, t) => n + t.sources.length, 0);
     this.m.claims.inc({ result: 'backed' }, backed);
     this.m.claims.inc({ result: 'lie' }, r.liars.length);
