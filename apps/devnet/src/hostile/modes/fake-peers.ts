@@ -1,4 +1,5 @@
 import type { Message } from '@chainsync/protocol';
+import { pick } from '../../content.js';
 import { choice, int } from '../knobs.js';
 import { MAX_FAKE_PEERS, MAX_RATE_PER_S } from '../limits.js';
 import { defineMode, openSockets, rotation } from '../mode.js';
@@ -10,17 +11,22 @@ export interface FakePeer {
   name: string;
 }
 
+/** Control characters JSON writes as \u00XX (6 bytes each); \b \t \n \f \r have 2-byte escapes and are left out. */
+const WIDE_CONTROL_CHARS = Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).filter(
+  (c) => JSON.stringify(c).length === 8,
+);
+
 /**
  * Fake peer number `index`: a distinct host inside 127.0.0.0/8 (127.1.0.1, 127.1.0.2, …; the
  * node will send to it, so never an outside address), a random port and a name of control
- * characters (each one 6 bytes once JSON escapes it).
+ * characters (6 bytes each once JSON escapes them).
  */
 export function fakePeer(index: number, rand: () => number, nameChars: number): FakePeer {
   const j = index + 1;
   const host = `127.${1 + Math.floor(j / 65_536)}.${Math.floor(j / 256) % 256}.${j % 256}`;
   const port = 1024 + Math.floor(rand() * (65_536 - 1024));
   let name = '';
-  for (let i = 0; i < nameChars; i++) name += String.fromCharCode(1 + Math.floor(rand() * 31));
+  for (let i = 0; i < nameChars; i++) name += pick(rand, WIDE_CONTROL_CHARS);
   return { host, port, name };
 }
 
