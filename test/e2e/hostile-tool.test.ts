@@ -15,7 +15,7 @@ import {
   type PeerAddr,
 } from '@chainsync/protocol';
 import { udpSocket } from '@chainsync/service-kit';
-import { freeUdpPortRange, waitFor } from '@chainsync/testing';
+import { freeUdpPortRange, startApp, waitFor } from '@chainsync/testing';
 import {
   HOSTILE_MODES,
   generateChain,
@@ -43,6 +43,7 @@ type Seen = { msg: Message | undefined; bytes: number; from: PeerAddr; at: numbe
 class StubNode {
   readonly seen: Seen[] = [];
   chain: readonly Block[] = [];
+  private closed = false;
 
   private constructor(
     readonly socket: Socket,
@@ -99,6 +100,8 @@ class StubNode {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.socket.close();
   }
 
@@ -465,5 +468,66 @@ describe('hostile devnet against a stub node', () => {
     await quiet(1_000);
     for (const m of HOSTILE_MODES) expect(h.stats()[m]!.sent.datagrams, m).toBeGreaterThan(0);
     await runFor(started);
+  });
+});
+
+describe('devnet CLI --hostile', () => {
+  it('mounts the attacks on the bootstrap peer, logs what each sends, and prints a summary on SIGTERM', async () => {
+    stub = await StubNode.open();
+    const p0 = await freeUdpPortRange(2);
+    const cli = startApp('devnet', { LOG_LEVEL: 'info' }, [
+      ...['--peers', '2', '--base-port', String(p0), '--blocks', '30', '--difficulty', String(D)],
+      ...['--bootstrap', `${HOST}:${stub.addr.port}`, '--hostile', 'fat-datagrams,tall-claims'],
+      ...['--hostile-option', 'sockets=2,tall-claims.pushMs=50ms', '--hostile-seed', 'cli'],
+    ]);
+    try {
+      stub.chain = honest;
+      await waitFor(() => stub.of('STATS_REPLY').length >= 20 && stub.of('STATS').length > 0, {
+        timeoutMs: 20_000,
+        what: 'pushed claims and fat datagrams',
+      });
+      // Two tall-claims identities and the two devnet peers join the node.
+      const names = () => new Set(stub.of('GOSSIP').map((g) => (g.msg as { name: string }).name));
+      await waitFor(() =>
+        ['hostile-tall-claims-0', 'hostile-tall-claims-1', 'devnet-0', 'devnet-1'].every((n) =>
+          names().has(n),
+        ),
+      );
+      const fat = stub.seen.filter((s) => s.bytes > MAX_DATAGRAM_BYTES - 5);
+      expect(distinctPorts(fat)).toBe(2);
+      await waitFor(() => /hostile tall-claims: sent \d+ datagrams/.test(cli.output()), {
+        what: 'a per-second line',
+      });
+      expect(await cli.kill('SIGTERM')).toBe(0);
+      expect(cli.output()).toMatch(
+        /hostile fat-datagrams: sent \d+ datagrams \(\d+ B\), got back \d+ \(\d+ B\) in total/,
+      );
+      expect(cli.output()).toMatch(/devnet stopped/);
+    } finally {
+      await cli.kill('SIGKILL');
+    }
+  });
+
+  it('refuses unknown modes, options no mode has, and --hostile without exactly one bootstrap peer', async () => {
+    const p0 = await freeUdpPortRange(1);
+    const base = ['--peers', '1', '--base-port', String(p0), '--blocks', '5', '--difficulty', '1'];
+    const cases: [string[], RegExp][] = [
+      [[...base, '--bootstrap', `${HOST}:9`, '--hostile', 'nope'], /unknown hostile mode "nope"/],
+      [
+        [...base, '--bootstrap', `${HOST}:9`, '--hostile', 'slow', '--hostile-option', 'rate=5'],
+        /no running hostile mode has the option "rate"/,
+      ],
+      [
+        [...base, '--bootstrap', `${HOST}:9`, '--hostile', 'slow', '--hostile-option', 'delayMs=2h'],
+        /not a duration/,
+      ],
+      [[...base, '--hostile', 'slow'], /exactly one/],
+      [[...base, '--bootstrap', `${HOST}:9`, '--hostile-seed', 'x'], /go with --hostile/],
+    ];
+    for (const [args, message] of cases) {
+      const p = startApp('devnet', {}, args);
+      expect(await p.exited, args.join(' ')).toBe(2);
+      expect(p.output()).toMatch(message);
+    }
   });
 });

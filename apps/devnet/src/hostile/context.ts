@@ -96,10 +96,14 @@ export class ModeContext {
   private readonly closers: (() => void)[] = [];
   private stopped = false;
 
+  /** `counters`: the mode's own counters, shown from zero so a reader sees what did not happen. */
   constructor(
     readonly mode: string,
     readonly env: HostileEnv,
-  ) {}
+    counters: readonly string[] = [],
+  ) {
+    for (const c of counters) this.counters[c] = 0;
+  }
 
   get target(): PeerAddr {
     return this.env.target;

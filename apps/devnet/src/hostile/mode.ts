@@ -8,7 +8,7 @@ export interface ModeDefinition<N extends string = string, K extends KnobSpecs =
   lead: string;
   /** What it sends, in a line. */
   summary: string;
-  /** Its own counters in `stats().counters`, for the README. */
+  /** Its own counters in `stats().counters` (from zero; the README lists them). */
   counters: readonly string[];
   knobs: K;
   /** Opens the mode's sockets and timers through `ctx` (which closes them all on stop). */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { resolveKnobs } from './knobs.js';
 import {
@@ -67,5 +68,16 @@ describe('resolveKnobs', () => {
       const defaults = Object.fromEntries(Object.entries(knobs).map(([k, spec]) => [k, spec.default]));
       expect(resolveKnobs(m, knobs, defaults)).toEqual(defaults);
     }
+  });
+});
+
+describe('README', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+  it.each(HOSTILE_MODES)('documents %s: a row naming each of its knobs and counters', (mode) => {
+    const row = readme.split('\n').find((l) => l.startsWith(`| \`${mode}\` |`));
+    expect(row, `a table row for ${mode}`).toBeDefined();
+    const { knobs, counters } = modeDefinition(mode);
+    for (const name of [...Object.keys(knobs), ...counters]) expect(row).toContain(`\`${name}\``);
   });
 });

@@ -27,6 +27,18 @@ export interface JoinedSource {
   pushClaim(): void;
 }
 
+/** What every joined source counts (see joinSources). */
+export const SOURCE_COUNTERS = [
+  'gossipSent',
+  'gossipReplied',
+  'gossipIgnored',
+  'statsAsked',
+  'statsAnswered',
+  'getBlockAsked',
+  'blocksSent',
+  'nullsSent',
+] as const;
+
 /**
  * Joins the target's peer table the normal way (SPEC §3): a GOSSIP naming this socket with a
  * fresh id now and every gossip interval; a GOSSIP_REPLY to the target's own GOSSIP. Then answers
@@ -40,6 +52,7 @@ export async function joinSources(
   count: number,
   role: SourceRole,
 ): Promise<JoinedSource[]> {
+  for (const c of SOURCE_COUNTERS) ctx.count(c, 0);
   const sources: JoinedSource[] = [];
   for (let index = 0; index < count; index++) sources.push(await joinSource(ctx, index, role));
   return sources;

@@ -117,9 +117,10 @@ export async function startHostile(opts: HostileOptions): Promise<HostileHandle>
     })());
   try {
     for (const [i, mode] of modes.entries()) {
-      const ctx = new ModeContext(mode, env);
+      const def = modeDefinition(mode);
+      const ctx = new ModeContext(mode, env, def.counters);
       contexts.set(mode, ctx);
-      await modeDefinition(mode).start(ctx, knobs[i]!);
+      await def.start(ctx, knobs[i]!);
     }
   } catch (err) {
     await stop();

@@ -9,7 +9,7 @@ export const consensusFlood = defineMode({
   lead: 'one CONSENSUS datagram fans STATS out to every table entry (up to 1 000), with no budget',
   summary:
     'CONSENSUS datagrams at a high rate from many source ports; a few joined listeners count the STATS the node fans out to them',
-  counters: ['consensus', 'statsAsked'],
+  counters: ['consensus'],
   knobs: {
     rate: int(200, 1, MAX_RATE_PER_S, 'CONSENSUS datagrams per second'),
     sockets: int(50, 1, 1_000, 'source ports they rotate over'),

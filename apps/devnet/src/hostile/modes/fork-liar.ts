@@ -15,14 +15,7 @@ export const forkLiar = defineMode({
   lead: "fork search trusts the hash a peer claims at a height: a liar answering with the node's own blocks gets the honest source banned (wrong_hash)",
   summary:
     "one joined source claims the honest (length, top hash) and answers GET_BLOCK h with the target's own block at h (fetched from the target) when it has one, else the honest block",
-  counters: [
-    'statsAnswered',
-    'getBlockAsked',
-    'blocksSent',
-    'nullsSent',
-    'ownBlocksSent',
-    'fetchesFromTarget',
-  ],
+  counters: ['ownBlocksSent', 'fetchesFromTarget'],
   knobs: {
     probeTimeoutMs: ms(
       1_000,

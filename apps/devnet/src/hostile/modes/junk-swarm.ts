@@ -29,7 +29,7 @@ export const junkSwarm = defineMode({
   lead: 'MAX_ATTEMPTS_PER_HEIGHT counts attempts from any source: 12 junk identities exhaust it and the honest group fails',
   summary:
     'many joined sources claim the honest (length, top hash) and answer every GET_BLOCK with junk of the right height',
-  counters: ['statsAnswered', 'getBlockAsked', 'blocksSent'],
+  counters: [],
   knobs: {
     sockets: int(16, 1, 256, 'identities that join and serve junk'),
     hash: choice(

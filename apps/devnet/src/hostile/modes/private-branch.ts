@@ -63,7 +63,7 @@ export const privateBranch = defineMode({
   lead: 'extend mode appends blocks before the claimed top is verified: a private branch on our tip gets appended and kept',
   summary:
     'one joined source mines a few blocks on the honest tip and claims (honest length + extra, its branch top); it serves the honest chain, its branch, and the branch top relabelled at the claimed top',
-  counters: ['mined', 'statsAnswered', 'getBlockAsked', 'blocksSent', 'nullsSent'],
+  counters: ['mined'],
   knobs: {
     blocks: int(3, 1, 100, 'blocks mined on the honest tip'),
     extra: int(1_000, 3, 1_000_000, 'the claim is the honest length plus this (at least blocks + 2)'),

@@ -7,7 +7,7 @@ export const slow = defineMode({
   name: 'slow',
   lead: 'a correct but slow source (4.5 s a reply) slows the sync 12× and is never dropped',
   summary: 'joined sources that claim and serve the honest chain, every STATS_REPLY and GET_BLOCK_REPLY late',
-  counters: ['statsAnswered', 'getBlockAsked', 'blocksSent', 'nullsSent', 'timerOverflow'],
+  counters: ['timerOverflow'],
   knobs: {
     delayMs: ms(4_500, 0, MAX_HOSTILE_DELAY_MS, 'how late every reply goes out'),
     sockets: int(1, 1, 64, 'slow identities'),

@@ -10,7 +10,7 @@ export const staleAnswers = defineMode({
   lead: "a dropped source's late answers still cancel the new request (and its stale batches are validated again one per round trip)",
   summary:
     'joined sources that claim the honest chain and answer each GET_BLOCK twice: junk (or null) at once, so the node drops them, then the right block lateMs later, after the height went to another source',
-  counters: ['statsAnswered', 'getBlockAsked', 'blocksSent', 'nullsSent', 'lateAnswers', 'timerOverflow'],
+  counters: ['lateAnswers'],
   knobs: {
     lateMs: ms(1_500, 0, MAX_HOSTILE_DELAY_MS, 'how late the second, correct answer comes'),
     early: choice(['junk', 'null'], 'junk', 'the first answer: junk of the right height, or the null reply'),

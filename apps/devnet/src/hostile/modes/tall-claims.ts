@@ -12,7 +12,7 @@ export const tallClaims = defineMode({
   lead: '8 sockets claiming a huge height with the honest top hash, pushed unasked every 100 ms, hold the sync at 0',
   summary:
     'joined sources answer STATS with a huge height and the honest top hash, push that STATS_REPLY unasked, and serve nothing, nulls or the honest chain relabelled up to the claim',
-  counters: ['pushes', 'statsAnswered', 'getBlockAsked', 'blocksSent', 'nullsSent'],
+  counters: ['pushes'],
   knobs: {
     sockets: int(8, 1, MAX_SOCKETS, 'identities that join and claim'),
     height: int(1_000_000_000, 1, MAX_HEIGHT - MAX_SOCKETS, 'the claimed chain length'),

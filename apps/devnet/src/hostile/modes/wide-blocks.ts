@@ -54,7 +54,7 @@ export const wideBlocks = defineMode({
   lead: 'validate chunks sized by string.length, not bytes: 3-byte-character blocks make requests over 1 MiB (validator_error, nobody blamed)',
   summary:
     'joined sources claim the honest (length, top hash) and answer every GET_BLOCK with a block as wide as the parse limits allow, in 3-byte characters',
-  counters: ['statsAnswered', 'getBlockAsked', 'blocksSent'],
+  counters: [],
   knobs: {
     sockets: int(2, 1, 64, 'identities that join and serve wide blocks'),
     bytes: int(MAX_DATAGRAM_BYTES, 512, 65_507, "each reply's size in bytes (default: the node's parse cap)"),
