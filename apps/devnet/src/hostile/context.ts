@@ -1,6 +1,6 @@
 import type { Socket } from 'node:dgram';
 import { encodeMessage, parseDatagram, type Message, type PeerAddr } from '@chainsync/protocol';
-import { udpSocket, type Logger } from '@chainsync/service-kit';
+import { udpSocket } from '@chainsync/service-kit';
 import type { MinerPool } from '../miner-pool.js';
 import { peerKey } from '../peer-table.js';
 import type { HonestChain } from './honest.js';
@@ -30,10 +30,8 @@ export interface HostileEnv {
   /** Every socket binds here. */
   host: string;
   difficulty: number;
-  rand: () => number;
   honest: HonestChain;
   gossipIntervalMs: number;
-  log: Logger;
   /** host:port of every socket the tool holds open: besides the target, the only places it sends to. */
   own: Set<string>;
   /** Threads for mining above the inline difficulty, started on first use. */
@@ -96,10 +94,14 @@ export class ModeContext {
   private readonly closers: (() => void)[] = [];
   private stopped = false;
 
-  /** `counters`: the mode's own counters, shown from zero so a reader sees what did not happen. */
+  /**
+   * `rand`: the mode's own random source, so its choices do not depend on how the other modes'
+   * calls interleave. `counters`: the mode's own counters, shown from zero.
+   */
   constructor(
     readonly mode: string,
     readonly env: HostileEnv,
+    readonly rand: () => number,
     counters: readonly string[] = [],
   ) {
     for (const c of counters) this.counters[c] = 0;
@@ -107,10 +109,6 @@ export class ModeContext {
 
   get target(): PeerAddr {
     return this.env.target;
-  }
-
-  get rand(): () => number {
-    return this.env.rand;
   }
 
   get isStopped(): boolean {

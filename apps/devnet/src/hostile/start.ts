@@ -3,6 +3,7 @@ import type { Block, PeerAddr } from '@chainsync/protocol';
 import { createLogger, type Logger } from '@chainsync/service-kit';
 import { DEFAULT_DEVNET_DIFFICULTY } from '../devnet.js';
 import { MAX_DEVNET_DIFFICULTY, MIN_TIMER_MS } from '../limits.js';
+import { prng } from '../content.js';
 import { MinerPool } from '../miner-pool.js';
 import { ModeContext, type HostileEnv, type ModeStats } from './context.js';
 import { RemoteHonestChain, localHonestChain, type HonestChain } from './honest.js';
@@ -59,8 +60,9 @@ function checkOptions(opts: HostileOptions, difficulty: number, gossipIntervalMs
     if (!HOSTILE_MODES.includes(m)) throw new HostileOptionError(`unknown hostile mode "${m}"`);
   }
   checkAddr('target', opts.target);
-  if (opts.host !== undefined && !isIPv4(opts.host))
-    throw new HostileOptionError('host must be an IPv4 literal');
+  // Joined attackers advertise the host they bind, so it must be an address the node can send to.
+  if (opts.host !== undefined && (!isIPv4(opts.host) || opts.host === '0.0.0.0'))
+    throw new HostileOptionError('host must be an IPv4 literal other than 0.0.0.0');
   if ((opts.chain === undefined) === (opts.honestPeer === undefined)) {
     throw new HostileOptionError('give the honest chain or an honest peer, one of them');
   }
@@ -90,6 +92,8 @@ export async function startHostile(opts: HostileOptions): Promise<HostileHandle>
     return resolveKnobs(m, def.knobs, (opts.knobs?.[m] ?? {}) as Record<string, unknown>);
   });
   const host = opts.host ?? '127.0.0.1';
+  // One draw per mode seeds that mode's own stream (see ModeContext).
+  const rand = opts.rand ?? Math.random;
   const log =
     opts.log ?? createLogger('devnet', 'hostile', (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn');
   const honest: HonestChain = opts.honestPeer
@@ -100,10 +104,8 @@ export async function startHostile(opts: HostileOptions): Promise<HostileHandle>
     target: { ...opts.target },
     host,
     difficulty,
-    rand: opts.rand ?? Math.random,
     honest,
     gossipIntervalMs,
-    log,
     own: new Set(),
     miner: () => (pool ??= new MinerPool()),
   };
@@ -118,7 +120,7 @@ export async function startHostile(opts: HostileOptions): Promise<HostileHandle>
   try {
     for (const [i, mode] of modes.entries()) {
       const def = modeDefinition(mode);
-      const ctx = new ModeContext(mode, env, def.counters);
+      const ctx = new ModeContext(mode, env, prng(Math.floor(rand() * 2 ** 32)), def.counters);
       contexts.set(mode, ctx);
       await def.start(ctx, knobs[i]!);
     }

@@ -72,7 +72,9 @@ export const announceFlood = defineMode({
       started++;
       open++;
       sendOne(fault)
-        .catch(() => ctx.count('socketErrors'))
+        .catch(() => {
+          if (!ctx.isStopped) ctx.count('socketErrors');
+        })
         .finally(() => open--);
     });
   },
