@@ -18,6 +18,12 @@ export function intArg(
   return n;
 }
 
+/** `50ms`, `1.5s` or a bare number of ms (fractions allowed) as whole ms; NaN when it is none of these. */
+export function parseDurationMs(text: string | undefined): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text ?? '');
+  return m ? Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1)) : NaN;
+}
+
 /** Seconds (fractions allowed) as milliseconds. */
 export function secondsArg(name: string, value: string | undefined, minMs: number): number | undefined {
   if (value === undefined) return undefined;
@@ -40,6 +46,7 @@ const USAGE_CODES = new Set([
   'bad_address',
   'bad_devnet_options',
   'bad_generate_options',
+  'bad_hostile_options',
 ]);
 
 /** Runs a CLI body: usage errors print the message and usage and exit 2; other errors exit 1. */

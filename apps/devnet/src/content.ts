@@ -103,6 +103,11 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** A seeded random source: the same seed gives the same sequence (e.g. to replay a hostile run). */
+export function seededRand(seed: string): () => number {
+  return prng(hashString(seed));
+}
+
 export function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)]!;
 }

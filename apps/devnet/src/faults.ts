@@ -1,3 +1,4 @@
+import { parseDurationMs } from './cli-args.js';
 import { MAX_FAULT_DELAY_MS } from './limits.js';
 
 /**
@@ -41,14 +42,13 @@ function fraction(mode: string, value: string | undefined): number {
 }
 
 function duration(value: string | undefined): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value ?? '');
-  const ms = m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : NaN;
+  const ms = parseDurationMs(value);
   if (!Number.isFinite(ms) || ms > MAX_FAULT_DELAY_MS) {
     throw new FaultParseError(
       `delay needs a duration up to ${MAX_FAULT_DELAY_MS} ms, e.g. delay=50ms or delay=1s`,
     );
   }
-  return Math.round(ms);
+  return ms;
 }
 
 function parseMode(mode: string, value: string | undefined): FaultSet {

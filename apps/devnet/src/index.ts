@@ -19,3 +19,17 @@ export { parseFaults, faultsFor, describeFaults, type FaultSet, type FaultSpec }
 export { ServedChain } from './served-chain.js';
 export { MinerPool } from './miner-pool.js';
 export { parseHostPorts } from './addresses.js';
+export {
+  startHostile,
+  HOSTILE_MODES,
+  parseHostileKnobs,
+  parseHostileModes,
+  type HostileHandle,
+  type HostileKnobs,
+  type HostileMode,
+  type HostileOptions,
+  type HostileStats,
+  type KnobsOf,
+  type ModeStats,
+} from './hostile/index.js';
+export { seededRand } from './content.js';

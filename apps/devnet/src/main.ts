@@ -4,7 +4,16 @@ import { readChainFile } from './chain-file.js';
 import { UsageError, intArg, required, runCli, secondsArg } from './cli-args.js';
 import { DEFAULT_DEVNET_BLOCKS, DEFAULT_DEVNET_DIFFICULTY, startDevnet } from './devnet.js';
 import { parseFaults } from './faults.js';
-import { parseHostPorts } from './addresses.js';
+import { parseHostPorts, resolveAll } from './addresses.js';
+import { seededRand } from './content.js';
+import {
+  HOSTILE_MODES,
+  parseHostileKnobs,
+  parseHostileModes,
+  startHostile,
+  startReporter,
+  summarize,
+} from './hostile/index.js';
 import { MAX_CHAIN_BLOCKS, MAX_DEVNET_DIFFICULTY, MAX_DEVNET_PEERS, MIN_TIMER_MS } from './limits.js';
 
 const USAGE = `usage: npm run devnet -- --peers K --base-port P [options]
@@ -21,6 +30,11 @@ Starts K protocol peers on ports P..P+K-1 that gossip with each other and the bo
                            drop=0.3 delay=50ms lie corrupt=0.2 silent fork=H
   --gossip-interval SECONDS  re-gossip period (default 30)
   --peer-expiry SECONDS      forget peers silent this long (default 60)
+  --hostile MODE,…|all     also mount these attacks on the --bootstrap peer (exactly one: the node):
+                           ${HOSTILE_MODES.join(' ')}
+  --hostile-option K=V,…   attack knobs: MODE.KEY=VALUE, or KEY=VALUE for every mode that has KEY
+                           (README: each mode's knobs and defaults)
+  --hostile-seed S         seed the attacks' random choices, to replay a run exactly
   --help                   this text
 Env: LOG_LEVEL (default info). Stops cleanly on SIGINT / SIGTERM.`;
 
@@ -39,6 +53,9 @@ await runCli(USAGE, async () => {
       faults: { type: 'string' },
       'gossip-interval': { type: 'string' },
       'peer-expiry': { type: 'string' },
+      hostile: { type: 'string' },
+      'hostile-option': { type: 'string' },
+      'hostile-seed': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -59,6 +76,12 @@ await runCli(USAGE, async () => {
   const mineIntervalMs = secondsArg('mine-interval', values['mine-interval'], MIN_TIMER_MS);
   const gossipIntervalMs = secondsArg('gossip-interval', values['gossip-interval'], MIN_TIMER_MS);
   const peerExpiryMs = secondsArg('peer-expiry', values['peer-expiry'], MIN_TIMER_MS);
+  const hostileModes = values.hostile === undefined ? undefined : parseHostileModes(values.hostile);
+  if (hostileModes === undefined && (values['hostile-option'] ?? values['hostile-seed']) !== undefined)
+    throw new UsageError('--hostile-option and --hostile-seed go with --hostile');
+  const hostileKnobs = hostileModes && parseHostileKnobs(values['hostile-option'] ?? '', hostileModes);
+  if (hostileModes && bootstrap.length !== 1)
+    throw new UsageError('--hostile attacks the --bootstrap peer: give exactly one');
 
   const log = createLogger('devnet', 'devnet', (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info');
   const chain = values.chain === undefined ? undefined : await readChainFile(values.chain, { difficulty });
@@ -78,11 +101,32 @@ await runCli(USAGE, async () => {
     log,
   });
   log.info({ peers, basePort, difficulty, height: devnet.chain.length }, 'devnet up');
+  const hostile =
+    hostileModes &&
+    (await startHostile({
+      modes: hostileModes,
+      target: (await resolveAll(bootstrap))[0]!,
+      host: values.host,
+      // The hub's chain: it follows mining and ANNOUNCEs, so the attackers' claims stay current.
+      chain: () => devnet.peers[0]!.chain,
+      difficulty,
+      knobs: hostileKnobs,
+      rand: values['hostile-seed'] === undefined ? undefined : seededRand(values['hostile-seed']),
+      log,
+    }).catch(async (err: unknown) => {
+      await devnet.stop();
+      throw err;
+    }));
+  const stopReporter = hostile && startReporter(hostile, log);
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       log.info({ signal }, 'devnet stopping');
-      devnet.stop().then(resolve, resolve);
+      stopReporter?.();
+      const stopped = hostile
+        ? hostile.stop().then(() => summarize(hostile.stats(), log))
+        : Promise.resolve();
+      stopped.then(() => devnet.stop()).then(resolve, resolve);
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);

@@ -1,0 +1,14 @@
+/** The hostile devnet: every attack of issue 12, mounted against a real node. */
+export { startHostile, type HostileHandle, type HostileOptions, type HostileStats } from './start.js';
+export {
+  HOSTILE_MODES,
+  MODES,
+  parseHostileKnobs,
+  parseHostileModes,
+  type HostileKnobs,
+  type HostileMode,
+  type KnobsOf,
+} from './registry.js';
+export type { ModeStats, Traffic } from './context.js';
+export { describeKnob } from './knobs.js';
+export { startReporter, summarize } from './report.js';
