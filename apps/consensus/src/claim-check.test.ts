@@ -75,7 +75,7 @@ describe('ClaimCheck', () => {
     expect(check.requests(CHECK_RESEND_MS)).toHaveLength(3);
     expect(check.decided(CHECK_DEADLINE_MS - 1)).toBe(false);
     expect(check.decided(CHECK_DEADLINE_MS)).toBe(true);
-    expect(check.result()).toEqual({ targets: [], liars: [], silent: ['127.0.0.1:1'], silentWhileBacked: [] });
+    expect(check.result()).toEqual({ targets: [], liars: [], silent: ['127.0.0.1:1'] });
   });
 
   it('once a taller claim is backed, silent claims get only a short grace, and lower open claims do not delay the decision', () => {

@@ -38,10 +38,8 @@ export interface CheckResult {
   targets: Target[];
   /** Sources whose claim was contradicted by what they served. */
   liars: { key: string; why: ClaimLie }[];
-  /** Sources that did not answer enough in time (not a fault by itself: loss happens). */
+  /** Sources that did not answer enough in time: a claim they did not back (a soft fault: loss happens). */
   silent: string[];
-  /** The silent ones whose claim others backed: it could be served, just not by them. */
-  silentWhileBacked: string[];
 }
 
 /**
@@ -138,15 +136,10 @@ export class ClaimCheck {
     const byTarget = new Map<string, Target>();
     const liars: CheckResult['liars'] = [];
     const silent: string[] = [];
-    const silentWhileBacked: string[] = [];
-    const backedGroups = new Set<ClaimGroup>();
-    for (const p of this.probes.values()) if (p.outcome?.kind === 'backed') backedGroups.add(p.group);
     for (const p of this.probes.values()) {
       const o = p.outcome;
-      if (!o || o.kind === 'silent') {
-        silent.push(p.key);
-        if (backedGroups.has(p.group)) silentWhileBacked.push(p.key);
-      } else if (o.kind === 'lie') liars.push({ key: p.key, why: o.why });
+      if (!o || o.kind === 'silent') silent.push(p.key);
+      else if (o.kind === 'lie') liars.push({ key: p.key, why: o.why });
       else if (o.top > this.ourTop) {
         const id = `${o.top}:${p.group.hash}`;
         let t = byTarget.get(id);
@@ -154,7 +147,7 @@ export class ClaimCheck {
         t.sources.push(p.to);
       }
     }
-    return { targets: rankTargets([...byTarget.values()]), liars, silent, silentWhileBacked };
+    return { targets: rankTargets([...byTarget.values()]), liars, silent };
   }
 
   get size(): number {

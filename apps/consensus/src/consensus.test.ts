@@ -104,18 +104,19 @@ describe('Consensus coordinator', () => {
   });
 
   it('ignores STATS_REPLYs from peers it did not ask: they cannot fill or end the round', async () => {
-    const { world, c, metrics } = setup([{ addr: addr(1), chain: A }]);
-    const push = setInterval(() => {
-      c.onStatsReplies([{ from: addr(5555), msg: { type: 'STATS_REPLY', height: 1_000_000, hash: top.hash } }]);
-    }, 2);
-    try {
-      await c.start();
-      await synced(c);
-    } finally {
-      clearInterval(push);
-    }
+    const { world, c, metrics } = setup([{ addr: addr(1), chain: A }, { addr: addr(2), chain: A }]);
+    // Ten unasked replies claiming a taller chain land inside the window, before the peers asked.
+    world.deliverStats = (items) => {
+      for (let i = 0; i < 10; i++) {
+        c.onStatsReplies([{ from: addr(5555 + i), msg: { type: 'STATS_REPLY', height: 1_000_000, hash: top.hash } }]);
+      }
+      c.onStatsReplies(items);
+    };
+    await c.start();
+    await synced(c);
     expect(world.chain).toEqual(A);
-    expect(await count(metrics.statsReplies, { result: 'unsolicited' })).toBeGreaterThan(0);
+    expect(await count(metrics.statsReplies, { result: 'accepted' })).toBe(2);
+    expect(await count(metrics.statsReplies, { result: 'unsolicited' })).toBe(10);
     expect(await count(metrics.claims, { result: 'lie' })).toBe(0);
   });
 

@@ -369,10 +369,11 @@ export class Consensus {
       this.m.peerFaults.inc({ fault: 'unbacked_claim' });
       this.warnings.warn('claim_unbacked', { peer: key, why, banned }, 'claim not backed by blocks');
     }
-    for (const key of r.silentWhileBacked) {
+    // Silent ones claimed a chain and did not back it: a soft fault (loss happens), a ban if it lasts.
+    for (const key of r.silent) {
       const { banned } = this.scores.penalize(key, 'silence', now);
       this.m.peerFaults.inc({ fault: 'silence' });
-      this.warnings.warn('claim_silent', { peer: key, banned }, 'did not back a claim that others backed');
+      this.warnings.warn('claim_silent', { peer: key, banned }, 'did not back its claim in time');
     }
     const backed = r.targets.reduce((n, t) => n + t.sources.length, 0);
     this.m.claims.inc({ result: 'backed' }, backed);

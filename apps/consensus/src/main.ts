@@ -3,7 +3,7 @@ import { QueueGroups } from '@chainsync/protocol';
 import { runService } from '@chainsync/service-kit';
 import { busIo } from './bus-io.js';
 import { Consensus } from './consensus.js';
-import { CONSENSUS_INTERVAL_MS, DEFAULT_DIFFICULTY, STATS_WINDOW_MS } from './limits.js';
+import { CLAIM_ROUND_GAP_MS, CONSENSUS_INTERVAL_MS, DEFAULT_DIFFICULTY, STATS_WINDOW_MS } from './limits.js';
 import { consensusMetrics } from './metrics.js';
 
 /**
@@ -19,6 +19,8 @@ await runService({
     DIFFICULTY: Type.Integer({ minimum: 0, maximum: 64, default: DEFAULT_DIFFICULTY }),
     STATS_WINDOW_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: STATS_WINDOW_MS }),
     CONSENSUS_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: CONSENSUS_INTERVAL_MS }),
+    /** Least time between the starts of rounds that anyone on the network can ask for (limits.ts). */
+    CLAIM_ROUND_GAP_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: CLAIM_ROUND_GAP_MS }),
   }),
   defaultOpsPort: 9102,
   async start({ config, log, warnings, bus, metrics, onClose }) {
@@ -29,6 +31,7 @@ await runService({
         difficulty: config.DIFFICULTY,
         statsWindowMs: config.STATS_WINDOW_MS,
         intervalMs: config.CONSENSUS_INTERVAL_MS,
+        claimRoundGapMs: config.CLAIM_ROUND_GAP_MS,
       },
       log,
       warnings,
