@@ -49,13 +49,17 @@ export class ChainVerifier {
   }
 
   /**
-   * Proves as far as the batches allow. `ourHash(h)`: our hash at h (null: none), undefined while
-   * not loaded. A batch whose hashes are needed but not loaded stops the walk.
+   * Proves as far as the batches allow (`batchAt(i)`: batch i from the top, undefined past the
+   * lowest). `ourHash(h)`: our hash at h (null: none), undefined while not loaded. A batch whose
+   * hashes are needed but not loaded stops the walk.
    */
-  advance(batches: readonly Batch[], ourHash: (height: number) => string | null | undefined): VerifyEvent[] {
+  advance(
+    batchAt: (index: number) => Batch | undefined,
+    ourHash: (height: number) => string | null | undefined,
+  ): VerifyEvent[] {
     const events: VerifyEvent[] = [];
     while (!this.done) {
-      const b = batches[this.next];
+      const b = batchAt(this.next);
       if (!b) {
         events.push({ kind: 'deeper' });
         break;

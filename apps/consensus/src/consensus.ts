@@ -335,7 +335,12 @@ export class Consensus {
     this.round = null;
     if (round.replies === 0) return 'no_replies';
 
-    const groups = round.groups(banned).filter((g) => mayBeTaller(g, this.tip.height, this.tip.hash));
+    const all = round.groups(banned);
+    // Our own top hash claimed at a taller height: a lie we can see without asking anything.
+    for (const g of all.filter((x) => x.hash === this.tip.hash && x.length > this.tip.height + 1)) {
+      for (const s of g.sources) this.blame(peerKey(s), 'unbacked_claim', 'our_hash_taller');
+    }
+    const groups = all.filter((g) => mayBeTaller(g, this.tip.height, this.tip.hash));
     const targets = groups.length === 0 ? [] : await this.checkClaims(groups);
     // The round has decided what the network claims: from now on we answer STATS.
     this.firstRoundDone = true;
@@ -347,10 +352,18 @@ export class Consensus {
     let outcome: RoundOutcome = 'no_backed_claim';
     for (const target of targets) {
       if (this.stopped) return 'aborted';
+      // Already ours (a same-hash claim placed higher than the truth), or no longer taller.
       if (target.top <= this.tip.height) continue;
+      if (target.hash === this.tip.hash) {
+        for (const s of target.sources) this.blame(peerKey(s), 'unbacked_claim', 'our_hash_taller');
+        continue;
+      }
       const result = await this.runJob(target);
-      if (result.ok) return 'synced';
-      outcome = result.code === 'store_error' ? 'store_error' : result.code;
+      if (result.ok) {
+        outcome = 'synced';
+        continue; // a taller target of another hash may remain
+      }
+      if (outcome !== 'synced') outcome = result.code === 'store_error' ? 'store_error' : result.code;
       if (!TARGET_FAILURES.has(result.code)) break;
     }
     return outcome;
@@ -363,18 +376,9 @@ export class Consensus {
     await this.sleep(Infinity, () => check.decided(this.io.now()));
     this.check = null;
     const r = check.result();
-    const now = this.io.now();
-    for (const { key, why } of r.liars) {
-      const { banned } = this.scores.penalize(key, 'unbacked_claim', now);
-      this.m.peerFaults.inc({ fault: 'unbacked_claim' });
-      this.warnings.warn('claim_unbacked', { peer: key, why, banned }, 'claim not backed by blocks');
-    }
+    for (const { key, why } of r.liars) this.blame(key, 'unbacked_claim', why);
     // Silent ones claimed a chain and did not back it: a soft fault (loss happens), a ban if it lasts.
-    for (const key of r.silent) {
-      const { banned } = this.scores.penalize(key, 'silence', now);
-      this.m.peerFaults.inc({ fault: 'silence' });
-      this.warnings.warn('claim_silent', { peer: key, banned }, 'did not back its claim in time');
-    }
+    for (const key of r.silent) this.blame(key, 'silence', 'claim_not_backed_in_time');
     const backed = r.targets.reduce((n, t) => n + t.sources.length, 0);
     this.m.claims.inc({ result: 'backed' }, backed);
     this.m.claims.inc({ result: 'lie' }, r.liars.length);
@@ -384,6 +388,14 @@ export class Consensus {
       'claims checked',
     );
     return r.targets;
+  }
+
+  /** Scores a peer for what it claimed (the sync job scores its sources itself). */
+  private blame(key: string, fault: 'unbacked_claim' | 'silence', why: string): void {
+    const { banned } = this.scores.penalize(key, fault, this.io.now());
+    this.m.peerFaults.inc({ fault });
+    if (banned) this.m.peerBans.inc();
+    this.warnings.warn(`claim_${fault}`, { peer: key, why, banned }, 'claim not backed by blocks');
   }
 
   private sendCheckRequests(): void {

@@ -24,16 +24,24 @@ function tickTo(d: BatchDownload, from: number, until: number) {
 }
 
 describe('BatchDownload', () => {
+  it('makes batches only as they are needed: a billion-block claim costs nothing until handed out', () => {
+    const d = new BatchDownload(1_000_000_000, 0, [addr(1)], B, 4);
+    expect(d.size).toBe(100_000_001);
+    d.assign(0);
+    expect(d.madeBatches.length).toBeLessThanOrEqual(4);
+  });
+
   it('cuts the range into whole batches from the top down; the lowest may reach below the base', () => {
     const d = new BatchDownload(99, 75, [addr(1)], B);
-    expect(d.batches.map((b) => [b.lo, b.hi])).toEqual([
+    const all = () => Array.from({ length: d.size }, (_, i) => d.batch(i)!);
+    expect(all().map((b) => [b.lo, b.hi])).toEqual([
       [90, 99],
       [80, 89],
       [70, 79],
     ]);
     expect(d.batchOf(85)?.index).toBe(1);
     d.extendTo(45);
-    expect(d.batches.map((b) => b.lo)).toEqual([90, 80, 70, 60, 50, 40]);
+    expect(all().map((b) => b.lo)).toEqual([90, 80, 70, 60, 50, 40]);
     expect(d.lowest).toBe(40);
   });
 
@@ -69,7 +77,7 @@ describe('BatchDownload', () => {
     const d = new BatchDownload(99, 90, [addr(1), addr(2)], B, 1);
     const first = d.assign(0);
     const staller = first[0]!.key;
-    const batch = d.batches[0]!;
+    const batch = d.batch(0)!;
     const faults = tickTo(d, 0, BATCH_STALL_MS + INITIAL_RTO_MS * 3);
     expect(faults).toContainEqual({ key: staller, fault: 'stall' });
     expect(batch.status).toBe('awaiting');
@@ -84,7 +92,7 @@ describe('BatchDownload', () => {
   it('gives the batches of a dropped source back at once, not blamed on the batch', () => {
     const d = new BatchDownload(99, 70, [addr(1), addr(2)], B, 8);
     d.assign(0);
-    const owned = d.batches.filter((b) => b.source === key(1));
+    const owned = d.madeBatches.filter((b) => b.source === key(1));
     expect(owned.length).toBeGreaterThan(0);
     d.drop(key(1));
     expect(owned.every((b) => b.status === 'awaiting' && b.failedAt.size === 0)).toBe(true);
@@ -138,7 +146,7 @@ describe('BatchDownload', () => {
     const d = new BatchDownload(19, 0, [addr(1), addr(2)], B, 8);
     let now = 0;
     const reqs = d.assign(now);
-    const slowKey = d.batches[1]!.source!;
+    const slowKey = d.batch(1)!.source!;
     const fastKey = slowKey === key(1) ? key(2) : key(1);
     answer(d, reqs, (now += 10), (r) => r.key === fastKey);
     expect(d.takeCompleted()).toHaveLength(1);
@@ -146,6 +154,6 @@ describe('BatchDownload', () => {
     const taken = d.assign(now);
     expect(taken.length).toBeGreaterThan(0);
     expect(taken.every((r) => r.key === fastKey)).toBe(true);
-    expect(d.batches.find((b) => b.status === 'downloading')?.source).toBe(fastKey);
+    expect(d.madeBatches.find((b) => b.status === 'downloading')?.source).toBe(fastKey);
   });
 });

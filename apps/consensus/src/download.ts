@@ -54,7 +54,13 @@ export interface SourceSnapshot {
  */
 export class BatchDownload {
   readonly sources = new Map<string, Source>();
-  readonly batches: Batch[] = [];
+  /**
+   * Batches made so far, top first. They are made as they are needed: a claim may be a billion
+   * blocks tall, so only what is handed out (and what the proof walks past) exists.
+   */
+  private readonly made: Batch[] = [];
+  /** Batches the range needs down to the base. */
+  private count = 0;
   /** Batches each source is downloading. */
   private readonly owned = new Map<string, Set<Batch>>();
   private readonly completed: Batch[] = [];
@@ -89,7 +95,28 @@ export class BatchDownload {
 
   /** Lowest height covered by batches (the lowest batch may reach below the base asked for). */
   get lowest(): number {
-    return this.batches[this.batches.length - 1]?.lo ?? this.base;
+    return Math.max(0, this.top - this.count * this.batchBlocks + 1);
+  }
+
+  /** Batches the range needs (made or not). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Batch i (0: the top), made on first use; undefined past the base. */
+  batch(i: number): Batch | undefined {
+    if (i < 0 || i >= this.count) return undefined;
+    while (this.made.length <= i) {
+      const j = this.made.length;
+      const hi = this.top - j * this.batchBlocks;
+      this.made.push(new Batch(j, Math.max(0, hi - this.batchBlocks + 1), hi));
+    }
+    return this.made[i];
+  }
+
+  /** The batches made so far (the rest are untouched awaiting ones). */
+  get madeBatches(): readonly Batch[] {
+    return this.made;
   }
 
   get batchSize(): number {
@@ -110,9 +137,9 @@ export class BatchDownload {
     return this.held;
   }
 
-  /** The batch whose range holds `height` (not counting below-blocks). */
+  /** The batch whose range holds `height` (not counting below-blocks), if made. */
   batchOf(height: number): Batch | undefined {
-    return this.batches[Math.floor((this.top - height) / this.batchBlocks)];
+    return this.made[Math.floor((this.top - height) / this.batchBlocks)];
   }
 
   /** Covers heights down to `base` with batches (the fork is deeper than the batches reach). */
@@ -272,14 +299,10 @@ export class BatchDownload {
 
   /** Whole batches from the top down until the base is covered (the lowest may reach below it). */
   private layOut(): void {
-    for (;;) {
-      const i = this.batches.length;
-      const hi = this.top - i * this.batchBlocks;
-      if (hi < this.base) break;
-      this.batches.push(new Batch(i, Math.max(0, hi - this.batchBlocks + 1), hi));
-      this.awaitingCount++;
-      this.awaitingFrom = Math.min(this.awaitingFrom, i);
-    }
+    const count = Math.floor((this.top - this.base) / this.batchBlocks) + 1;
+    if (count <= this.count) return;
+    this.awaitingCount += count - this.count;
+    this.count = count;
   }
 
   /** Batches of source `key` that want `height`: the batch of its range, and the one above (its below-block). */
@@ -287,7 +310,7 @@ export class BatchDownload {
     const out: Batch[] = [];
     const i = Math.floor((this.top - height) / this.batchBlocks);
     for (const j of [i, i - 1]) {
-      const b = this.batches[j];
+      const b = this.made[j];
       if (b && b.source === key && b.wants(height)) out.push(b);
     }
     return out;
@@ -323,17 +346,17 @@ export class BatchDownload {
   private nextAwaiting(key: string): Batch | undefined {
     if (this.held >= this.maxActive || this.awaitingCount === 0) return undefined;
     let first = -1;
-    for (let i = this.awaitingFrom; i < this.batches.length; i++) {
-      const b = this.batches[i]!;
-      if (b.status !== 'awaiting') continue;
+    for (let i = this.awaitingFrom; i < this.count; i++) {
+      const b = this.batch(i)!;
       if (b.hi < this.floor) break;
+      if (b.status !== 'awaiting') continue;
       if (first < 0) first = i;
       if (!b.failedAt.has(key)) {
         this.awaitingFrom = first;
         return b;
       }
     }
-    this.awaitingFrom = first < 0 ? this.batches.length : first;
+    this.awaitingFrom = first < 0 ? this.count : first;
     return undefined;
   }
 

@@ -34,7 +34,8 @@ export type ClaimResult = 'accepted' | 'unsolicited' | 'duplicate' | 'bad_pow' |
  * Pure: the caller owns the timer.
  */
 export class StatsRound {
-  private readonly asked: ReadonlySet<string>;
+  /** key → its place in the asking order (best peers first). */
+  private readonly asked: ReadonlyMap<string, number>;
   private readonly claims = new Map<string, StatsClaim>();
   private readonly answered = new Set<string>();
 
@@ -45,7 +46,7 @@ export class StatsRound {
     private readonly difficulty: number,
     private readonly excluded: (key: string) => boolean = () => false,
   ) {
-    this.asked = new Set(asked.map(peerKey));
+    this.asked = new Map(asked.map((a, i) => [peerKey(a), i]));
   }
 
   offer(from: PeerAddr, reply: Pick<StatsReply, 'height' | 'hash'>): ClaimResult {
@@ -72,8 +73,15 @@ export class StatsRound {
     return this.asked.size > 0 && this.answered.size >= this.asked.size;
   }
 
-  /** Claim groups best first, leaving out peers that `drop` rejects now. */
+  /**
+   * Claim groups best first, leaving out peers that `drop` rejects now. Within a group the
+   * sources keep the asking order (bootstrap, proven, recent first), not the order replies came
+   * in: the claim check asks only the first few of a big group.
+   */
   groups(drop: (key: string) => boolean = () => false): ClaimGroup[] {
-    return groupClaims([...this.claims.values()].filter((c) => !drop(peerKey(c.from))));
+    const order = (c: StatsClaim) => this.asked.get(peerKey(c.from)) ?? Infinity;
+    return groupClaims(
+      [...this.claims.values()].filter((c) => !drop(peerKey(c.from))).sort((a, b) => order(a) - order(b)),
+    );
   }
 }

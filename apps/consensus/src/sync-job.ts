@@ -285,7 +285,10 @@ export class SyncJob {
   // ---- prove, go deeper, switch ----
 
   private prove(): void {
-    for (const e of this.verifier.advance(this.download.batches, (h) => this.ourHash(h))) {
+    for (const e of this.verifier.advance(
+      (i) => this.download.batch(i),
+      (h) => this.ourHash(h),
+    )) {
       switch (e.kind) {
         case 'verified':
           break;
@@ -332,7 +335,8 @@ export class SyncJob {
 
   private maybeSwitch(): void {
     const f = this.forkHeight!;
-    for (const b of this.download.batches) {
+    for (let i = 0; i < this.download.size; i++) {
+      const b = this.download.batch(i)!;
       if (b.hi < f) break;
       if (b.status !== 'staged') return;
     }
@@ -397,7 +401,7 @@ export class SyncJob {
   private exhaustedBatch(): Batch | undefined {
     if (this.download.awaiting === 0) return undefined;
     const live = [...this.download.sources.values()].filter((s) => !s.dropped).map((s) => s.key);
-    for (const b of this.download.batches) {
+    for (const b of this.download.madeBatches) {
       if (this.forkHeight !== null && b.hi < this.forkHeight) break;
       if (b.status === 'awaiting' && live.every((k) => b.failedAt.has(k))) return b;
     }

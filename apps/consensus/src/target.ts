@@ -60,9 +60,24 @@ export function groupClaims(claims: readonly StatsClaim[]): ClaimGroup[] {
   return [...groups.values()].sort((a, b) => compare({ ...a, height: a.length }, { ...b, height: b.length }));
 }
 
-/** Backed targets, best first (by top index). Pure. */
+/**
+ * Backed targets, best first (by top index). One hash backed at several tops is a lie of some of
+ * them (a hash commits to its whole chain, so to its height; a block's height field is not hashed,
+ * so relabelled real blocks pass the claim check). Those are tried lowest top first, where the
+ * hash's place among the others is its highest claim: a lie placed higher costs nothing when the
+ * lower claim is the true one, and a lie placed lower costs at most a download of its own height.
+ * Pure.
+ */
 export function rankTargets(targets: readonly Target[]): Target[] {
-  return [...targets].sort((a, b) => compare({ ...a, height: a.top }, { ...b, height: b.top }));
+  const ranked = [...targets].sort((a, b) => compare({ ...a, height: a.top }, { ...b, height: b.top }));
+  const out: Target[] = [];
+  const placed = new Set<string>();
+  for (const t of ranked) {
+    if (placed.has(t.hash)) continue;
+    placed.add(t.hash);
+    out.push(...ranked.filter((x) => x.hash === t.hash).sort((a, b) => a.top - b.top));
+  }
+  return out;
 }
 
 /**
