@@ -526,6 +526,9 @@ describe('devnet CLI --hostile', () => {
       [[...base, '--hostile', 'slow'], /exactly one/],
       [[...base, '--bootstrap', `${HOST}:9`, '--hostile-seed', 'x'], /go with --hostile/],
     ];
+    const help = startApp('devnet', {}, ['--hostile', 'help']);
+    expect(await help.exited).toBe(0);
+    for (const m of HOSTILE_MODES) expect(help.output()).toContain(`${m}: `);
     for (const [args, message] of cases) {
       const p = startApp('devnet', {}, args);
       expect(await p.exited, args.join(' ')).toBe(2);

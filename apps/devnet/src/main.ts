@@ -8,6 +8,7 @@ import { parseHostPorts, resolveAll } from './addresses.js';
 import { seededRand } from './content.js';
 import {
   HOSTILE_MODES,
+  hostileHelp,
   parseHostileKnobs,
   parseHostileModes,
   startHostile,
@@ -30,8 +31,10 @@ Starts K protocol peers on ports P..P+K-1 that gossip with each other and the bo
                            drop=0.3 delay=50ms lie corrupt=0.2 silent fork=H
   --gossip-interval SECONDS  re-gossip period (default 30)
   --peer-expiry SECONDS      forget peers silent this long (default 60)
-  --hostile MODE,…|all     also mount these attacks on the --bootstrap peer (exactly one: the node):
-                           ${HOSTILE_MODES.join(' ')}
+  --hostile MODE,…|all     also mount these attacks on the --bootstrap peer (exactly one: the node;
+                           --hostile help: what each mode does and its knobs):
+                           ${HOSTILE_MODES.slice(0, 7).join(' ')}
+                           ${HOSTILE_MODES.slice(7).join(' ')}
   --hostile-option K=V,…   attack knobs: MODE.KEY=VALUE, or KEY=VALUE for every mode that has KEY
                            (README: each mode's knobs and defaults)
   --hostile-seed S         seed the attacks' random choices, to replay a run exactly
@@ -62,6 +65,10 @@ await runCli(USAGE, async () => {
   });
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values.hostile === 'help') {
+    console.log(hostileHelp());
     return 0;
   }
   const peers = required('peers', intArg('peers', values.peers, 1, MAX_DEVNET_PEERS));

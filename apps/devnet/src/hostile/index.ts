@@ -3,6 +3,7 @@ export { startHostile, type HostileHandle, type HostileOptions, type HostileStat
 export {
   HOSTILE_MODES,
   MODES,
+  hostileHelp,
   parseHostileKnobs,
   parseHostileModes,
   type HostileKnobs,
@@ -10,5 +11,4 @@ export {
   type KnobsOf,
 } from './registry.js';
 export type { ModeStats, Traffic } from './context.js';
-export { describeKnob } from './knobs.js';
 export { startReporter, summarize } from './report.js';

@@ -1,4 +1,4 @@
-import { HostileOptionError, parseKnobText, type KnobValues } from './knobs.js';
+import { HostileOptionError, describeKnob, parseKnobText, type KnobSpec, type KnobValues } from './knobs.js';
 import type { ModeDefinition } from './mode.js';
 import { announceFlood } from './modes/announce-flood.js';
 import { consensusFlood } from './modes/consensus-flood.js';
@@ -95,4 +95,14 @@ export function parseHostileKnobs(text: string, modes: readonly HostileMode[]): 
     if (applied === 0) throw new HostileOptionError(`no running hostile mode has the option "${key}"`);
   }
   return out as HostileKnobs;
+}
+
+/** Every mode with what it sends, the lead it reproduces and its knobs: `--hostile help`. */
+export function hostileHelp(): string {
+  return MODES.map((m) => {
+    const knobs = Object.entries(m.knobs as Record<string, KnobSpec>).map(
+      ([key, spec]) => `    ${key}: ${describeKnob(spec)}: ${spec.doc}`,
+    );
+    return [`${m.name}: ${m.summary}`, `  reproduces: ${m.lead}`, ...knobs].join('\n');
+  }).join('\n\n');
 }

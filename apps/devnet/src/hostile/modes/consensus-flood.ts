@@ -12,7 +12,8 @@ export const consensusFlood = defineMode({
   counters: ['consensus'],
   knobs: {
     rate: int(200, 1, MAX_RATE_PER_S, 'CONSENSUS datagrams per second'),
-    sockets: int(50, 1, 1_000, 'source ports they rotate over'),
+    // At most 900 + 64 listeners: under the per-mode socket cap.
+    sockets: int(50, 1, 900, 'source ports they rotate over'),
     listeners: int(4, 0, 64, 'joined peers that never answer and count the STATS they get (statsAsked)'),
   },
   async start(ctx, k) {
