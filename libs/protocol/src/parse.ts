@@ -1,5 +1,5 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import type { TSchema } from '@sinclair/typebox';
+import type { TObject } from '@sinclair/typebox';
 import { MAX_DATAGRAM_BYTES, MAX_HEIGHT } from './limits.js';
 import {
   AnnounceSchema,
@@ -18,18 +18,34 @@ import {
 
 /** Why a datagram was dropped; `bad_schema:<field>` names the first offending field. */
 export type DropReason = 'too_large' | 'not_json' | 'unknown_type' | `bad_schema:${string}`;
-export type ParseResult = { ok: true; msg: Message } | { ok: false; reason: DropReason };
+/**
+ * A checked message holds only its type's fields. `exact`: the input held exactly those fields
+ * under the type's own spelling, so its JSON text is the message's (gossip may then relay the
+ * datagram's bytes instead of serialising again).
+ */
+export type ParseResult = { ok: true; msg: Message; exact: boolean } | { ok: false; reason: DropReason };
 
-const checkers: Record<Exclude<MessageType, never>, TypeCheck<TSchema>> = {
-  GOSSIP: TypeCompiler.Compile(GossipSchema),
-  GOSSIP_REPLY: TypeCompiler.Compile(GossipReplySchema),
-  STATS: TypeCompiler.Compile(StatsSchema),
-  STATS_REPLY: TypeCompiler.Compile(StatsReplySchema),
-  GET_BLOCK: TypeCompiler.Compile(GetBlockSchema),
-  GET_BLOCK_REPLY: TypeCompiler.Compile(GetBlockReplySchema),
-  ANNOUNCE: TypeCompiler.Compile(AnnounceSchema),
-  CONSENSUS: TypeCompiler.Compile(ConsensusSchema),
-  NEW_WORD: TypeCompiler.Compile(NewWordSchema),
+interface TypeRule {
+  check: TypeCheck<TObject>;
+  /** The schema's fields besides `type`: all a checked message keeps. */
+  fields: readonly string[];
+}
+
+const rule = (schema: TObject): TypeRule => ({
+  check: TypeCompiler.Compile(schema),
+  fields: Object.keys(schema.properties).filter((k) => k !== 'type'),
+});
+
+const rules: Record<MessageType, TypeRule> = {
+  GOSSIP: rule(GossipSchema),
+  GOSSIP_REPLY: rule(GossipReplySchema),
+  STATS: rule(StatsSchema),
+  STATS_REPLY: rule(StatsReplySchema),
+  GET_BLOCK: rule(GetBlockSchema),
+  GET_BLOCK_REPLY: rule(GetBlockReplySchema),
+  ANNOUNCE: rule(AnnounceSchema),
+  CONSENSUS: rule(ConsensusSchema),
+  NEW_WORD: rule(NewWordSchema),
 };
 
 /** Spellings other peers use for a type (SPEC §7 #3). */
@@ -53,7 +69,11 @@ export function parseDatagram(buf: Uint8Array): ParseResult {
   return checkMessage(value);
 }
 
-/** The schema half of parseDatagram, for values that are already parsed JSON. */
+/**
+ * The schema half of parseDatagram, for values that are already parsed JSON. The message is a
+ * fresh object with only the schema's fields: what a sender added is dropped here, so the node
+ * relays and stores what it understood, nothing else. `value` is never modified.
+ */
 export function checkMessage(value: unknown): ParseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, reason: 'bad_schema:type' };
@@ -62,20 +82,27 @@ export function checkMessage(value: unknown): ParseResult {
   const rawType = obj.type;
   if (typeof rawType !== 'string') return { ok: false, reason: 'bad_schema:type' };
   const type = TYPE_ALIASES[rawType] ?? rawType;
-  const checker = Object.hasOwn(checkers, type) ? checkers[type as MessageType] : undefined;
-  if (!checker) return { ok: false, reason: 'unknown_type' };
-  if (type !== rawType) obj.type = type;
-  if (checker.Check(obj)) return { ok: true, msg: obj as Message };
+  const r = Object.hasOwn(rules, type) ? rules[type as MessageType] : undefined;
+  if (!r) return { ok: false, reason: 'unknown_type' };
+  // An alias is rare: checking a copy under the type's own name keeps `value` untouched.
+  const subject = type === rawType ? obj : { ...obj, type };
+  if (r.check.Check(subject)) {
+    const msg: Record<string, unknown> = { type };
+    const { fields } = r;
+    for (const f of fields) msg[f] = obj[f];
+    const exact = type === rawType && Object.keys(obj).length === fields.length + 1;
+    return { ok: true, msg: msg as unknown as Message, exact };
+  }
   if (type === 'GET_BLOCK_REPLY') {
-    const h = (value as { height?: unknown }).height;
+    const h = obj.height;
     const height =
       Number.isInteger(h) && (h as number) >= 0 && (h as number) <= MAX_HEIGHT ? (h as number) : null;
-    return { ok: true, msg: nullBlockReply(height) };
+    return { ok: true, msg: nullBlockReply(height), exact: false };
   }
-  return { ok: false, reason: `bad_schema:${firstBadField(checker, value)}` };
+  return { ok: false, reason: `bad_schema:${firstBadField(r.check, subject)}` };
 }
 
-function firstBadField(checker: TypeCheck<TSchema>, value: unknown): string {
+function firstBadField(checker: TypeCheck<TObject>, value: unknown): string {
   const first = checker.Errors(value).First();
   const field = first?.path.split('/')[1];
   return field && field.length <= 32 ? field : 'value';
