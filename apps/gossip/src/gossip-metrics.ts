@@ -37,6 +37,11 @@ function children<V extends string>(c: unknown, label: string, values: readonly 
 export function gossipMetrics(m: Metrics) {
   const datagramsIn = m.counter('datagrams_in_total', 'Checked datagrams received, by type', ['type']);
   const datagramsOut = m.counter('datagrams_out_total', 'Datagrams sent, by type', ['type']);
+  const datagramsStripped = m.counter(
+    'datagrams_stripped_total',
+    'Checked datagrams that held fields no schema names (dropped before relaying), by type',
+    ['type'],
+  );
   const sendsRefused = m.counter(
     'sends_refused_total',
     'Datagrams not sent: over a send budget, or too large for UDP, by reason',
@@ -50,12 +55,18 @@ export function gossipMetrics(m: Metrics) {
   return {
     datagramsIn: children(datagramsIn, 'type', MESSAGE_TYPES),
     datagramsOut: children(datagramsOut, 'type', MESSAGE_TYPES),
+    datagramsStripped: children(datagramsStripped, 'type', MESSAGE_TYPES),
     sendsRefused: children(sendsRefused, 'reason', [...SEND_REFUSALS, 'too_large'] as const),
     proofs: children(proofs, 'result', PROOF_RESULTS),
     dropped: m.counter('datagrams_dropped_total', 'Datagrams dropped on the way in, by reason', ['reason']),
     peersRefused: m.counter(
       'peers_refused_total',
       'New peers not added: table or host full of peers that stay',
+      ['reason'],
+    ),
+    peersEvicted: m.counter(
+      'peers_evicted_total',
+      'Peers evicted to make room for a newcomer: table or host full',
       ['reason'],
     ),
     handlerErrors: m.counter(

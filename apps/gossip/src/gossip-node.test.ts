@@ -157,6 +157,8 @@ describe('GossipNode', () => {
     expect(blocks.map((i) => i.msg)).toEqual(Array(300).fill(block));
     for (const p of t.published) expect(p.payload.byteLength).toBeLessThanOrEqual(INBOUND_BATCH_MAX_BYTES);
     expect(await t.counter('handler_errors_total', {})).toBe(0);
+    expect(await t.counter('datagrams_stripped_total', { type: 'STATS' })).toBe(300);
+    expect(await t.counter('datagrams_stripped_total', { type: 'GET_BLOCK_REPLY' })).toBe(300);
   });
 
   it('never lets a throw from the bus or the socket escape a handler; counts it', async () => {
@@ -354,6 +356,17 @@ describe('GossipNode', () => {
         .sort(),
     ).toEqual([1, 2, 3]);
     expect(await t.counter('peers_refused_total', { reason: 'host_full' })).toBe(1);
+    // Unproven entries of the host make room instead: the stalest goes.
+    const u = setup({ bootstrap: [], node: { maxPeersPerHost: 3 } });
+    for (const p of [1, 2, 3, 4])
+      u.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: p, name: '' }, at(p));
+    expect(
+      u.node
+        .peersList()
+        .peers.map((p) => p.port)
+        .sort(),
+    ).toEqual([2, 3, 4]);
+    expect(await u.counter('peers_evicted_total', { reason: 'host_full' })).toBe(1);
   });
 
   it('admits GOSSIPs from all originators together up to a budget', async () => {

@@ -225,6 +225,7 @@ export class GossipNode {
     }
     const msg = parsed.msg;
     this.metrics.datagramsIn[msg.type].inc();
+    if (parsed.stripped) this.metrics.datagramsStripped[msg.type].inc();
     if (ANSWERS[msg.type]) this.proofResult(this.proofs.answered(key, msg.type, now), from, msg.type);
     switch (msg.type) {
       case 'GOSSIP': {
@@ -367,7 +368,10 @@ export class GossipNode {
   private peerChanged(r: UpsertResult): void {
     if (r.status === 'added') {
       this.peerLine('peer joined', r.peer);
-      if (r.evicted) this.peerLine('peer evicted (table full)', r.evicted);
+      if (r.evicted) {
+        this.metrics.peersEvicted.inc({ reason: r.evicted.reason });
+        this.peerLine(`peer evicted (${r.evicted.reason})`, r.evicted.peer);
+      }
     } else if (r.status === 'refreshed' && r.firstContact) {
       this.peerLine('bootstrap peer answered', r.peer);
     } else if (r.status === 'full') {

@@ -52,7 +52,7 @@ describe('PeerTable', () => {
     t.upsert(addr(1), 'a', null, 30);
     const r = t.upsert(addr(3), 'c', null, 40);
     expect(r.status).toBe('added');
-    expect(r.status === 'added' && r.evicted?.port).toBe(2);
+    expect(r.status === 'added' && r.evicted).toMatchObject({ peer: { port: 2 }, reason: 'table_full' });
     expect(t.size).toBe(3);
     expect(t.has(addr(50))).toBe(true);
   });
@@ -71,7 +71,7 @@ describe('PeerTable', () => {
     t.upsert(addr(3), 'c', null, 30);
     proven.add(addrKey(addr(1)));
     const r = t.upsert(addr(4), 'd', null, 40);
-    expect(r.status === 'added' && r.evicted?.port).toBe(2); // 1 is older, but proven
+    expect(r.status === 'added' && r.evicted?.peer.port).toBe(2); // 1 is older, but proven
     proven.add(addrKey(addr(3)));
     proven.add(addrKey(addr(4)));
     expect(t.upsert(addr(5), 'e', null, 50)).toEqual({ status: 'full', reason: 'table_full' });
@@ -86,7 +86,11 @@ describe('PeerTable', () => {
   it("caps one host's ports, evicting within that host only", () => {
     const t = table(100, 60_000, { perHostCap: 3 });
     t.upsert(addr(9, '10.0.0.9'), 'other', null, 0);
-    for (let p = 1; p <= 5; p++) t.upsert(addr(p), '', null, p);
+    for (let p = 1; p <= 3; p++) t.upsert(addr(p), '', null, p);
+    expect(t.upsert(addr(4), '', null, 4)).toMatchObject({
+      evicted: { peer: { port: 1 }, reason: 'host_full' },
+    });
+    t.upsert(addr(5), '', null, 5);
     expect(
       t
         .list()

@@ -12,7 +12,8 @@ export type ListedPeer = PeerEntry & { proven: boolean };
 export type TableFull = 'table_full' | 'host_full';
 
 export type UpsertResult =
-  | { status: 'added'; peer: PeerEntry; evicted?: PeerEntry }
+  /** `evicted`: the stalest evictable entry made room (the table or the host was full). */
+  | { status: 'added'; peer: PeerEntry; evicted?: { peer: PeerEntry; reason: TableFull } }
   /** `firstContact`: a bootstrap peer heard from for the first time. */
   | { status: 'refreshed'; peer: PeerEntry; firstContact: boolean }
   | { status: 'self' }
@@ -73,16 +74,20 @@ export class PeerTable {
       this.insert(key, existing);
       return { status: 'refreshed', peer: existing, firstContact };
     }
-    let evicted: PeerEntry | undefined;
+    let evicted: { peer: PeerEntry; reason: TableFull } | undefined;
     const sameHost = this.byHost.get(addr.host);
-    if (sameHost && sameHost.size >= this.opts.perHostCap) {
-      evicted = this.evictable(sameHost);
-      if (!evicted) return { status: 'full', reason: 'host_full' };
-    } else if (this.peers.size >= this.opts.cap) {
-      evicted = this.evictable(this.peers);
-      if (!evicted) return { status: 'full', reason: 'table_full' };
+    const reason: TableFull | undefined =
+      sameHost && sameHost.size >= this.opts.perHostCap
+        ? 'host_full'
+        : this.peers.size >= this.opts.cap
+          ? 'table_full'
+          : undefined;
+    if (reason) {
+      const victim = this.evictable(reason === 'host_full' ? sameHost! : this.peers);
+      if (!victim) return { status: 'full', reason };
+      this.remove(addrKey(victim), victim);
+      evicted = { peer: victim, reason };
     }
-    if (evicted) this.remove(addrKey(evicted), evicted);
     const peer: PeerEntry = {
       host: addr.host,
       port: addr.port,

@@ -60,27 +60,30 @@ describe('parseDatagram', () => {
       ok: true,
       msg: { type: 'GOSSIP_REPLY', host: 'h', port: 1, name: 'n' },
       exact: false, // the datagram's text says GOSSIP-REPLY: it cannot be relayed as it came
+      stripped: false,
     });
   });
 
   it('keeps only the fields it understood, in a fresh object, and says when nothing was dropped', () => {
     const input = { type: 'STATS', x: [1e20, 1e20], consensus: true };
     const r = checkMessage(input);
-    expect(r).toEqual({ ok: true, msg: { type: 'STATS' }, exact: false });
+    expect(r).toEqual({ ok: true, msg: { type: 'STATS' }, exact: false, stripped: true });
     expect(input.x).toHaveLength(2); // the input is left alone
     const reply = { type: 'GET_BLOCK_REPLY', ...block };
     expect(checkMessage({ ...reply, prevHash: 'b'.repeat(64), __proto__: 1 } as never)).toEqual({
       ok: true,
       msg: reply,
       exact: false,
+      stripped: true,
     });
     const exact = checkMessage(reply);
-    expect(exact).toEqual({ ok: true, msg: reply, exact: true });
+    expect(exact).toEqual({ ok: true, msg: reply, exact: true, stripped: false });
     expect(exact.ok && exact.msg).not.toBe(reply);
     expect(parse({ type: 'GET_BLOCK', height: 3, pad: 'x'.repeat(10_000) })).toEqual({
       ok: true,
       msg: { type: 'GET_BLOCK', height: 3 },
       exact: false,
+      stripped: true,
     });
     expect(parse({ type: 'GET_BLOCK', height: 3 })).toMatchObject({ exact: true });
     expect(parse({ type: 'GET_BLOCK_REPLY', height: 3 })).toMatchObject({ exact: false }); // normalised

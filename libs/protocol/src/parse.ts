@@ -19,11 +19,13 @@ import {
 /** Why a datagram was dropped; `bad_schema:<field>` names the first offending field. */
 export type DropReason = 'too_large' | 'not_json' | 'unknown_type' | `bad_schema:${string}`;
 /**
- * A checked message holds only its type's fields. `exact`: the input held exactly those fields
- * under the type's own spelling, so its JSON text is the message's (gossip may then relay the
- * datagram's bytes instead of serialising again).
+ * A checked message holds only its type's fields. `stripped`: the input held fields the schema
+ * does not name, and they were dropped. `exact`: the input held exactly the type's fields under
+ * the type's own spelling, so its JSON text is the message's (gossip may then relay the datagram's
+ * bytes instead of serialising again).
  */
-export type ParseResult = { ok: true; msg: Message; exact: boolean } | { ok: false; reason: DropReason };
+export type ParseResult =
+  { ok: true; msg: Message; exact: boolean; stripped: boolean } | { ok: false; reason: DropReason };
 
 interface TypeRule {
   check: TypeCheck<TObject>;
@@ -90,14 +92,14 @@ export function checkMessage(value: unknown): ParseResult {
     const msg: Record<string, unknown> = { type };
     const { fields } = r;
     for (const f of fields) msg[f] = obj[f];
-    const exact = type === rawType && Object.keys(obj).length === fields.length + 1;
-    return { ok: true, msg: msg as unknown as Message, exact };
+    const stripped = Object.keys(obj).length > fields.length + 1;
+    return { ok: true, msg: msg as unknown as Message, exact: type === rawType && !stripped, stripped };
   }
   if (type === 'GET_BLOCK_REPLY') {
     const h = obj.height;
     const height =
       Number.isInteger(h) && (h as number) >= 0 && (h as number) <= MAX_HEIGHT ? (h as number) : null;
-    return { ok: true, msg: nullBlockReply(height), exact: false };
+    return { ok: true, msg: nullBlockReply(height), exact: false, stripped: false };
   }
   return { ok: false, reason: `bad_schema:${firstBadField(r.check, subject)}` };
 }
