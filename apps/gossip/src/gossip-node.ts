@@ -5,6 +5,7 @@ import {
   parseDatagram,
   type MessageType,
   type NetOut,
+  type ParseNotes,
   type PeerAddr,
   type PeerInfo,
 } from '@chainsync/protocol';
@@ -108,6 +109,8 @@ export class GossipNode {
   private readonly namedPeers: ReadonlySet<string>;
   private readonly batcher: InboundBatcher;
   private readonly peerLines = new LineBudget(PEER_LOG_LINES_PER_WINDOW, PEER_LOG_WINDOW_MS);
+  /** Filled in by each parse (one object, reused: nothing allocated for it per datagram). */
+  private readonly parseNotes: ParseNotes = { exact: false, stripped: false };
   private consensusPending = false;
 
   constructor(
@@ -217,7 +220,8 @@ export class GossipNode {
     const key = addrKey(from);
     // Bytes from an unproven address earn it a little budget (QUIC's 3×), even when malformed.
     if (!this.isProven(key, now)) this.budget.received(key, data.byteLength, now);
-    const parsed = parseDatagram(data);
+    const notes = this.parseNotes;
+    const parsed = parseDatagram(data, notes);
     if (!parsed.ok) {
       this.metrics.dropped.inc({ reason: parsed.reason });
       this.warnings.warn('bad_datagram', { from, reason: parsed.reason, bytes: data.byteLength }, 'dropped');
@@ -225,7 +229,7 @@ export class GossipNode {
     }
     const msg = parsed.msg;
     this.metrics.datagramsIn[msg.type].inc();
-    if (parsed.stripped) this.metrics.datagramsStripped[msg.type].inc();
+    if (notes.stripped) this.metrics.datagramsStripped[msg.type].inc();
     if (ANSWERS[msg.type]) this.proofResult(this.proofs.answered(key, msg.type, now), from, msg.type);
     switch (msg.type) {
       case 'GOSSIP': {
@@ -251,7 +255,7 @@ export class GossipNode {
     // The datagram's own bytes travel on when they are exactly the checked message (the bulk of
     // a sync); otherwise the message is serialised: only what was understood goes on. A leading
     // byte-order mark would not be whitespace inside a bigger JSON text.
-    const body = parsed.exact && data[0] !== UTF8_BOM_FIRST_BYTE ? data : encodeMessage(msg);
+    const body = notes.exact && data[0] !== UTF8_BOM_FIRST_BYTE ? data : encodeMessage(msg);
     if (!this.batcher.add(msg.type, { from, body })) {
       this.metrics.dropped.inc({ reason: 'net_in_too_large' });
       this.warnings.warn(

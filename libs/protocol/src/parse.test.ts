@@ -20,6 +20,7 @@ import {
   checkMessage,
   parseDatagram,
   validateBlock,
+  type ParseNotes,
   type ParseResult,
 } from './index.js';
 
@@ -55,38 +56,36 @@ describe('parseDatagram', () => {
   });
 
   it('accepts the GOSSIP-REPLY spelling as GOSSIP_REPLY', () => {
-    const r = parse({ type: 'GOSSIP-REPLY', host: 'h', port: 1, name: 'n' });
-    expect(r).toEqual({
-      ok: true,
-      msg: { type: 'GOSSIP_REPLY', host: 'h', port: 1, name: 'n' },
-      exact: false, // the datagram's text says GOSSIP-REPLY: it cannot be relayed as it came
-      stripped: false,
-    });
+    const notes = { exact: true, stripped: true };
+    const r = checkMessage({ type: 'GOSSIP-REPLY', host: 'h', port: 1, name: 'n' }, notes);
+    expect(r).toEqual({ ok: true, msg: { type: 'GOSSIP_REPLY', host: 'h', port: 1, name: 'n' } });
+    // The datagram's text says GOSSIP-REPLY: it cannot be relayed as it came.
+    expect(notes).toEqual({ exact: false, stripped: false });
   });
 
-  it('keeps only the fields it understood, in a fresh object, and says when nothing was dropped', () => {
+  it('keeps only the fields it understood, in a fresh object, and notes what it dropped', () => {
+    const notes: ParseNotes = { exact: true, stripped: false };
     const input = { type: 'STATS', x: [1e20, 1e20], consensus: true };
-    const r = checkMessage(input);
-    expect(r).toEqual({ ok: true, msg: { type: 'STATS' }, exact: false, stripped: true });
+    expect(checkMessage(input, notes)).toEqual({ ok: true, msg: { type: 'STATS' } });
+    expect(notes).toEqual({ exact: false, stripped: true });
     expect(input.x).toHaveLength(2); // the input is left alone
     const reply = { type: 'GET_BLOCK_REPLY', ...block };
-    expect(checkMessage({ ...reply, prevHash: 'b'.repeat(64), __proto__: 1 } as never)).toEqual({
-      ok: true,
-      msg: reply,
-      exact: false,
-      stripped: true,
-    });
-    const exact = checkMessage(reply);
-    expect(exact).toEqual({ ok: true, msg: reply, exact: true, stripped: false });
+    const extra = { ...reply, prevHash: 'b'.repeat(64), __proto__: 1 } as never;
+    expect(checkMessage(extra, notes)).toEqual({ ok: true, msg: reply });
+    expect(notes).toEqual({ exact: false, stripped: true });
+    const exact = checkMessage(reply, notes);
+    expect(exact).toEqual({ ok: true, msg: reply });
+    expect(notes).toEqual({ exact: true, stripped: false });
     expect(exact.ok && exact.msg).not.toBe(reply);
-    expect(parse({ type: 'GET_BLOCK', height: 3, pad: 'x'.repeat(10_000) })).toEqual({
-      ok: true,
-      msg: { type: 'GET_BLOCK', height: 3 },
-      exact: false,
-      stripped: true,
-    });
-    expect(parse({ type: 'GET_BLOCK', height: 3 })).toMatchObject({ exact: true });
-    expect(parse({ type: 'GET_BLOCK_REPLY', height: 3 })).toMatchObject({ exact: false }); // normalised
+    const pad = Buffer.from(JSON.stringify({ type: 'GET_BLOCK', height: 3, pad: 'x'.repeat(10_000) }));
+    expect(parseDatagram(pad, notes)).toEqual({ ok: true, msg: { type: 'GET_BLOCK', height: 3 } });
+    expect(notes).toEqual({ exact: false, stripped: true });
+    parseDatagram(Buffer.from('{"type":"GET_BLOCK","height":3}'), notes);
+    expect(notes).toEqual({ exact: true, stripped: false });
+    parseDatagram(Buffer.from('{"type":"GET_BLOCK_REPLY","height":3}'), notes); // normalised
+    expect(notes).toEqual({ exact: false, stripped: false });
+    parseDatagram(Buffer.from('{"type":"GET_BLOCK","height":-3}'), notes); // refused
+    expect(notes).toEqual({ exact: false, stripped: false });
   });
 
   it('bounds every string field of every message type', () => {

@@ -18,14 +18,19 @@ import {
 
 /** Why a datagram was dropped; `bad_schema:<field>` names the first offending field. */
 export type DropReason = 'too_large' | 'not_json' | 'unknown_type' | `bad_schema:${string}`;
+export type ParseResult = { ok: true; msg: Message } | { ok: false; reason: DropReason };
+
 /**
- * A checked message holds only its type's fields. `stripped`: the input held fields the schema
- * does not name, and they were dropped. `exact`: the input held exactly the type's fields under
- * the type's own spelling, so its JSON text is the message's (gossip may then relay the datagram's
- * bytes instead of serialising again).
+ * What parsing did to the input, for a caller that relays datagrams (gossip), filled in when
+ * passed (one object reused per caller: nothing is allocated for it per datagram).
+ * `stripped`: the input held fields the schema does not name, and they were dropped. `exact`: the
+ * input held exactly the type's fields under the type's own spelling, so its JSON text is the
+ * message's and may be relayed as it came instead of serialised again.
  */
-export type ParseResult =
-  { ok: true; msg: Message; exact: boolean; stripped: boolean } | { ok: false; reason: DropReason };
+export interface ParseNotes {
+  exact: boolean;
+  stripped: boolean;
+}
 
 interface TypeRule {
   check: TypeCheck<TObject>;
@@ -60,7 +65,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Oversized input is refused before any decoding. A GET_BLOCK_REPLY that is not a well-formed
  * block becomes the normalised null reply (SPEC §7 #2) rather than an error.
  */
-export function parseDatagram(buf: Uint8Array): ParseResult {
+export function parseDatagram(buf: Uint8Array, notes?: ParseNotes): ParseResult {
   if (buf.byteLength > MAX_DATAGRAM_BYTES) return { ok: false, reason: 'too_large' };
   let value: unknown;
   try {
@@ -68,15 +73,17 @@ export function parseDatagram(buf: Uint8Array): ParseResult {
   } catch {
     return { ok: false, reason: 'not_json' };
   }
-  return checkMessage(value);
+  return checkMessage(value, notes);
 }
 
 /**
  * The schema half of parseDatagram, for values that are already parsed JSON. The message is a
  * fresh object with only the schema's fields: what a sender added is dropped here, so the node
- * relays and stores what it understood, nothing else. `value` is never modified.
+ * relays and stores what it understood, nothing else. `value` is never modified. `notes`, when
+ * given, is filled in (see ParseNotes).
  */
-export function checkMessage(value: unknown): ParseResult {
+export function checkMessage(value: unknown, notes?: ParseNotes): ParseResult {
+  if (notes) notes.exact = notes.stripped = false;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, reason: 'bad_schema:type' };
   }
@@ -92,14 +99,17 @@ export function checkMessage(value: unknown): ParseResult {
     const msg: Record<string, unknown> = { type };
     const { fields } = r;
     for (const f of fields) msg[f] = obj[f];
-    const stripped = Object.keys(obj).length > fields.length + 1;
-    return { ok: true, msg: msg as unknown as Message, exact: type === rawType && !stripped, stripped };
+    if (notes) {
+      notes.stripped = Object.keys(obj).length > fields.length + 1;
+      notes.exact = type === rawType && !notes.stripped;
+    }
+    return { ok: true, msg: msg as unknown as Message };
   }
   if (type === 'GET_BLOCK_REPLY') {
     const h = obj.height;
     const height =
       Number.isInteger(h) && (h as number) >= 0 && (h as number) <= MAX_HEIGHT ? (h as number) : null;
-    return { ok: true, msg: nullBlockReply(height), exact: false, stripped: false };
+    return { ok: true, msg: nullBlockReply(height) };
   }
   return { ok: false, reason: `bad_schema:${firstBadField(r.check, subject)}` };
 }
