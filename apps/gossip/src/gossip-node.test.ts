@@ -90,6 +90,12 @@ function setup(
     counter,
     datagram,
     flushTimers: () => timers.splice(0).forEach((t) => t()),
+    /** The ports in `peers.list`, sorted. */
+    listedPorts: () =>
+      node
+        .peersList()
+        .peers.map((p) => p.port)
+        .sort((a, b) => a - b),
     advance: (ms: number) => (clock += ms),
   };
 }
@@ -243,7 +249,7 @@ describe('GossipNode', () => {
     t.datagram({ type: 'STATS' }, at(60)); // not a refresh (SPEC §3)
     t.advance(1_000);
     t.node.sweep();
-    expect(t.node.peersList().peers.map((p) => p.port)).toEqual([1]);
+    expect(t.listedPorts()).toEqual([1]);
   });
 
   it('holds an unproven address to 3× what it sent plus a small allowance, replies to all of them to a total', async () => {
@@ -332,12 +338,7 @@ describe('GossipNode', () => {
     t.datagram({ type: 'GOSSIP', host: '10.0.0.7', port: 50, id: 'p1', name: 'lan' }, at(50, '8.8.8.8'));
     t.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 60, name: 'lo' }, at(60, '8.8.8.8'));
     expect(t.sent).toHaveLength(0);
-    expect(
-      t.node
-        .peersList()
-        .peers.map((p) => p.port)
-        .sort(),
-    ).toEqual([1, 2, 3, 4]);
+    expect(t.listedPorts()).toEqual([1, 2, 3, 4]);
     expect(await t.counter('datagrams_dropped_total', { reason: 'host_private' })).toBe(2);
   });
 
@@ -349,23 +350,13 @@ describe('GossipNode', () => {
       t.datagram({ type: 'STATS_REPLY', height: 1, hash: 'a'.repeat(64) }, at(p)); // proven
     }
     t.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 4, name: '' }, at(4));
-    expect(
-      t.node
-        .peersList()
-        .peers.map((p) => p.port)
-        .sort(),
-    ).toEqual([1, 2, 3]);
+    expect(t.listedPorts()).toEqual([1, 2, 3]);
     expect(await t.counter('peers_refused_total', { reason: 'host_full' })).toBe(1);
     // Unproven entries of the host make room instead: the stalest goes.
     const u = setup({ bootstrap: [], node: { maxPeersPerHost: 3 } });
     for (const p of [1, 2, 3, 4])
       u.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: p, name: '' }, at(p));
-    expect(
-      u.node
-        .peersList()
-        .peers.map((p) => p.port)
-        .sort(),
-    ).toEqual([2, 3, 4]);
+    expect(u.listedPorts()).toEqual([2, 3, 4]);
     expect(await u.counter('peers_evicted_total', { reason: 'host_full' })).toBe(1);
   });
 

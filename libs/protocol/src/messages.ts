@@ -64,6 +64,19 @@ export const NewWordSchema = Type.Object({
   word: Type.String({ maxLength: MAX_WORD_CHARS }),
 });
 
+/** Each wire type's schema: what parse checks, and the fields a checked message keeps. */
+export const MESSAGE_SCHEMAS = {
+  GOSSIP: GossipSchema,
+  GOSSIP_REPLY: GossipReplySchema,
+  STATS: StatsSchema,
+  STATS_REPLY: StatsReplySchema,
+  GET_BLOCK: GetBlockSchema,
+  GET_BLOCK_REPLY: GetBlockReplySchema,
+  ANNOUNCE: AnnounceSchema,
+  CONSENSUS: ConsensusSchema,
+  NEW_WORD: NewWordSchema,
+} as const;
+
 export type Gossip = Static<typeof GossipSchema>;
 export type GossipReply = Static<typeof GossipReplySchema>;
 export type Stats = Static<typeof StatsSchema>;

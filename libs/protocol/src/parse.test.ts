@@ -2,21 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { TSchema } from '@sinclair/typebox';
 import {
-  AnnounceSchema,
-  ConsensusSchema,
-  GetBlockReplySchema,
-  GetBlockSchema,
-  GossipReplySchema,
-  GossipSchema,
   MAX_DATAGRAM_BYTES,
+  MESSAGE_SCHEMAS,
   MAX_MESSAGE_CHARS,
   MAX_MESSAGE_ITEM_CHARS,
   MAX_MESSAGES,
   MAX_NONCE_CHARS,
   MAX_NONCE_PARSED_CHARS,
-  NewWordSchema,
-  StatsReplySchema,
-  StatsSchema,
   checkMessage,
   parseDatagram,
   validateBlock,
@@ -103,18 +95,7 @@ describe('parseDatagram', () => {
       for (const [k, v] of Object.entries((schema.properties ?? {}) as Record<string, TSchema>))
         walk(v, `${path}.${k}`);
     };
-    const schemas = {
-      GossipSchema,
-      GossipReplySchema,
-      StatsSchema,
-      StatsReplySchema,
-      GetBlockSchema,
-      GetBlockReplySchema,
-      AnnounceSchema,
-      ConsensusSchema,
-      NewWordSchema,
-    };
-    for (const [name, schema] of Object.entries(schemas)) walk(schema, name);
+    for (const [type, schema] of Object.entries(MESSAGE_SCHEMAS)) walk(schema, type);
     expect(unbounded).toEqual([]);
   });
 

@@ -2,15 +2,8 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TObject } from '@sinclair/typebox';
 import { MAX_DATAGRAM_BYTES, MAX_HEIGHT } from './limits.js';
 import {
-  AnnounceSchema,
-  ConsensusSchema,
-  GetBlockReplySchema,
-  GetBlockSchema,
-  GossipReplySchema,
-  GossipSchema,
-  NewWordSchema,
-  StatsReplySchema,
-  StatsSchema,
+  MESSAGE_SCHEMAS,
+  MESSAGE_TYPES,
   nullBlockReply,
   type Message,
   type MessageType,
@@ -43,17 +36,10 @@ const rule = (schema: TObject): TypeRule => ({
   fields: Object.keys(schema.properties).filter((k) => k !== 'type'),
 });
 
-const rules: Record<MessageType, TypeRule> = {
-  GOSSIP: rule(GossipSchema),
-  GOSSIP_REPLY: rule(GossipReplySchema),
-  STATS: rule(StatsSchema),
-  STATS_REPLY: rule(StatsReplySchema),
-  GET_BLOCK: rule(GetBlockSchema),
-  GET_BLOCK_REPLY: rule(GetBlockReplySchema),
-  ANNOUNCE: rule(AnnounceSchema),
-  CONSENSUS: rule(ConsensusSchema),
-  NEW_WORD: rule(NewWordSchema),
-};
+const rules = Object.fromEntries(MESSAGE_TYPES.map((t) => [t, rule(MESSAGE_SCHEMAS[t])])) as Record<
+  MessageType,
+  TypeRule
+>;
 
 /** Spellings other peers use for a type (SPEC §7 #3). */
 const TYPE_ALIASES: Record<string, MessageType> = { 'GOSSIP-REPLY': 'GOSSIP_REPLY' };
