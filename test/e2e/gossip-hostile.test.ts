@@ -63,6 +63,12 @@ let nodeAddr: PeerAddr;
 let dataDir: string;
 let gossipPid: number;
 let rssBefore = 0;
+type Counted = TestUdpClient & { fromNode: number };
+/** The reflection tests' sockets (see beforeAll). */
+const FLOOD_SOCKETS = 100;
+const VICTIMS = 60;
+let flooders: Counted[] = [];
+let victims: Counted[] = [];
 
 const gossipMetric = async (name: string, labels = '') =>
   (await scrapeMetrics(node.opsPorts.gossip!))(`chainsync_gossip_${name}${labels}`);
@@ -72,7 +78,7 @@ const gossipRss = () =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${gossipPid}/status`, 'utf8'))![1]) * 1024;
 
 /** A UDP socket of the test that counts the bytes it receives from the node. */
-async function counted(): Promise<TestUdpClient & { fromNode: number }> {
+async function counted(): Promise<Counted> {
   const c = Object.assign(await TestUdpClient.open(), { fromNode: 0 });
   c.socket.on('message', (buf, rinfo) => {
     if (rinfo.port === nodeAddr.port) c.fromNode += buf.byteLength;
@@ -143,6 +149,10 @@ beforeAll(async () => {
     difficulty: D,
     validators: 1,
   });
+  // Bound before any test socket talks to the node: a port the OS handed out again would inherit
+  // the send budget its earlier owner earned (3× what it sent), and blur the per-socket bounds.
+  flooders = await Promise.all(Array.from({ length: FLOOD_SOCKETS }, () => counted()));
+  victims = await Promise.all(Array.from({ length: VICTIMS }, () => counted()));
   client = await NodeClient.connect(node.natsUrl, node.prefix);
   bus = await connectTestBus(node.natsUrl, node.prefix, 'gossip-hostile-test');
   // STATS is answered once the node has the chain and finished a round.
@@ -156,6 +166,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  for (const s of [...flooders, ...victims]) s.close();
   await bus?.drain().catch(() => undefined);
   await client?.close().catch(() => undefined);
   await node?.stop();
@@ -200,58 +211,50 @@ describe('gossip under attack', () => {
   });
 
   it('(c) is a poor reflector: a GET_BLOCK flood from fresh sockets gets ≤ 3× its bytes, and a capped total', async () => {
-    const SOCKETS = 100;
     const PER_SOCKET = 40;
-    const attackers = await Promise.all(Array.from({ length: SOCKETS }, () => counted()));
-    try {
-      const refusedBefore =
-        (await gossipMetric('sends_refused_total', '{reason="unproven_amplification"')) +
-        (await gossipMetric('sends_refused_total', '{reason="unproven_total"'));
-      const sentBytes = new Map<TestUdpClient, number>();
-      const started = Date.now();
-      for (let i = 0; i < PER_SOCKET; i++) {
-        for (const a of attackers) {
-          const d = Buffer.from(JSON.stringify({ type: 'GET_BLOCK', height: (i * 7 + a.port) % LENGTH }));
-          a.send(nodeAddr, d);
-          sentBytes.set(a, (sentBytes.get(a) ?? 0) + d.byteLength);
-        }
-        await sleep(10);
+    const refusedBefore =
+      (await gossipMetric('sends_refused_total', '{reason="unproven_amplification"')) +
+      (await gossipMetric('sends_refused_total', '{reason="unproven_total"'));
+    const sentBytes = new Map<TestUdpClient, number>();
+    const started = Date.now();
+    for (let i = 0; i < PER_SOCKET; i++) {
+      for (const a of flooders) {
+        const d = Buffer.from(JSON.stringify({ type: 'GET_BLOCK', height: (i * 7 + a.port) % LENGTH }));
+        a.send(nodeAddr, d);
+        sentBytes.set(a, (sentBytes.get(a) ?? 0) + d.byteLength);
       }
-      await sleep(1_500); // replies still on their way
-      const elapsedS = (Date.now() - started) / 1000;
-      const sent = [...sentBytes.values()].reduce((a, b) => a + b, 0);
-      const received = attackers.reduce((n, a) => n + a.fromNode, 0);
-      // Each socket: at most 3× what it sent, plus the allowance and what refilled meanwhile.
-      const perSocketCap = (s: number) =>
-        UNPROVEN_AMPLIFICATION * s + UNPROVEN_ALLOWANCE_BYTES + UNPROVEN_ALLOWANCE_BYTES_PER_S * elapsedS;
-      for (const a of attackers) expect(a.fromNode).toBeLessThanOrEqual(perSocketCap(sentBytes.get(a)!));
-      // All of them: at most the unproven total's burst and rate, whatever the number of sockets.
-      const totalCap = UNPROVEN_TOTAL_BURST_BYTES + UNPROVEN_TOTAL_BYTES_PER_S * elapsedS;
-      console.log(
-        `GET_BLOCK flood: ${SOCKETS} sockets sent ${sent} B, received ${received} B from the node ` +
-          `(ratio ${(received / sent).toFixed(2)}; a block reply is ~13× its request) in ${elapsedS.toFixed(1)} s; cap ${Math.round(totalCap)} B`,
-      );
-      expect(received).toBeGreaterThan(0); // strangers are still served, a little
-      expect(received).toBeLessThanOrEqual(totalCap);
-      // Far from a block reply's ~13×: 3× plus each socket's small allowance.
-      const allowances = SOCKETS * (UNPROVEN_ALLOWANCE_BYTES + UNPROVEN_ALLOWANCE_BYTES_PER_S * elapsedS);
-      expect(received / sent).toBeLessThanOrEqual(UNPROVEN_AMPLIFICATION + allowances / sent);
-      const refused =
-        (await gossipMetric('sends_refused_total', '{reason="unproven_amplification"')) +
-        (await gossipMetric('sends_refused_total', '{reason="unproven_total"'));
-      expect(refused - refusedBefore).toBeGreaterThan(0);
-    } finally {
-      for (const a of attackers) a.close();
+      await sleep(10);
     }
+    await sleep(1_500); // replies still on their way
+    const elapsedS = (Date.now() - started) / 1000;
+    const sent = [...sentBytes.values()].reduce((a, b) => a + b, 0);
+    const received = flooders.reduce((n, a) => n + a.fromNode, 0);
+    // Each socket: at most 3× what it sent, plus the allowance and what refilled meanwhile.
+    const perSocketCap = (s: number) =>
+      UNPROVEN_AMPLIFICATION * s + UNPROVEN_ALLOWANCE_BYTES + UNPROVEN_ALLOWANCE_BYTES_PER_S * elapsedS;
+    for (const a of flooders) expect(a.fromNode).toBeLessThanOrEqual(perSocketCap(sentBytes.get(a)!));
+    // All of them: at most the unproven total's burst and rate, whatever the number of sockets.
+    const totalCap = UNPROVEN_TOTAL_BURST_BYTES + UNPROVEN_TOTAL_BYTES_PER_S * elapsedS;
+    console.log(
+      `GET_BLOCK flood: ${FLOOD_SOCKETS} sockets sent ${sent} B, received ${received} B from the node ` +
+        `(ratio ${(received / sent).toFixed(2)}; a block reply is ~13× its request) in ${elapsedS.toFixed(1)} s; cap ${Math.round(totalCap)} B`,
+    );
+    expect(received).toBeGreaterThan(0); // strangers are still served, a little
+    expect(received).toBeLessThanOrEqual(totalCap);
+    // Far from a block reply's ~13×: 3× plus each socket's small allowance.
+    const allowances = FLOOD_SOCKETS * (UNPROVEN_ALLOWANCE_BYTES + UNPROVEN_ALLOWANCE_BYTES_PER_S * elapsedS);
+    expect(received / sent).toBeLessThanOrEqual(UNPROVEN_AMPLIFICATION + allowances / sent);
+    const refused =
+      (await gossipMetric('sends_refused_total', '{reason="unproven_amplification"')) +
+      (await gossipMetric('sends_refused_total', '{reason="unproven_total"'));
+    expect(refused - refusedBefore).toBeGreaterThan(0);
     await expectGossipAlive();
     await sleep(2_000); // the unproven total refills; a stranger's one-off question is answered again
     await expectNodeAnswers();
   });
 
   it('(c) is a poor reflector: GOSSIPs naming victim sockets cost the victims little and are admitted to a budget', async () => {
-    const VICTIMS = 60;
     const PER_VICTIM = 60;
-    const victims = await Promise.all(Array.from({ length: VICTIMS }, () => counted()));
     const attacker = await TestUdpClient.open();
     try {
       const before = {
@@ -300,7 +303,6 @@ describe('gossip under attack', () => {
       expect(droppedTotal).toBeGreaterThan(0);
     } finally {
       attacker.close();
-      for (const v of victims) v.close();
     }
     await expectGossipAlive();
     await expectNodeAnswers();
