@@ -49,6 +49,7 @@ describe('api routes over a real nats-server', () => {
       peers: [
         { host: '127.0.0.1', port: 9001, name: 'a', lastSeen: Date.now(), firstSeen: 0, bootstrap: true },
       ],
+      truncated: 0,
     }));
     services.serve('store.tip', () => ({ ok: true, tip: status.tip }));
     services.serve('store.get', ({ height }) => ({ ok: true, block: chain[height] ?? null }));

@@ -1,26 +1,28 @@
-import type { Inbound, MessageType } from '@chainsync/protocol';
+import type { MessageType } from '@chainsync/protocol';
+import { NET_IN_ENVELOPE_BYTES, encodeNetIn, netInItemBytes, type NetInEntry } from './net-in-encode.js';
 
 export interface BatcherOptions {
   maxItems: number;
-  /** Sum of the datagram sizes in one batch; bounds the bus payload. */
+  /** Bytes of one published payload, counted as encoded (see net-in-encode.ts). */
   maxBytes: number;
-  /** `raws[i]` is item i's datagram when it may be forwarded verbatim (see net-in-encode.ts). */
-  publish: (type: MessageType, items: Inbound[], raws: (Uint8Array | undefined)[]) => void;
+  /** `payload` is the encoded `net.in` JSON of `count` items, at most `maxBytes` long. */
+  publish: (type: MessageType, payload: Buffer, count: number) => void;
   /** Runs `fn` once pending I/O is handled (setImmediate in production; injected for tests). */
   schedule: (fn: () => void) => unknown;
   cancel: (handle: unknown) => void;
 }
 
 interface Pending {
-  items: Inbound[];
-  raws: (Uint8Array | undefined)[];
+  entries: NetInEntry[];
+  /** The payload's size if published now. */
   bytes: number;
 }
 
 /**
  * Groups checked inbound messages per type into one `net.in.<TYPE>` publish: a batch goes out
- * when it is full (items or bytes) or when the event loop has handled the I/O already queued,
- * whichever comes first.
+ * when it is full (items, or the encoded bytes of the payload) or when the event loop has handled
+ * the I/O already queued, whichever comes first. Sized by what the payload will hold, never by
+ * what arrived, so a batch can never pass its byte cap.
  */
 export class InboundBatcher {
   private readonly pending = new Map<MessageType, Pending>();
@@ -28,21 +30,24 @@ export class InboundBatcher {
 
   constructor(private readonly opts: BatcherOptions) {}
 
-  add(type: MessageType, item: Inbound, bytes: number, raw?: Uint8Array): void {
+  /** Adds one item; false (nothing queued) if it could not fit even an empty batch. */
+  add(type: MessageType, entry: NetInEntry): boolean {
+    const size = netInItemBytes(entry);
+    if (NET_IN_ENVELOPE_BYTES + size > this.opts.maxBytes) return false;
     let p = this.pending.get(type);
-    if (p && p.bytes + bytes > this.opts.maxBytes) {
+    if (p && p.bytes + 1 + size > this.opts.maxBytes) {
       this.flushType(type, p);
       p = undefined;
     }
     if (!p) {
-      p = { items: [], raws: [], bytes: 0 };
+      p = { entries: [], bytes: NET_IN_ENVELOPE_BYTES };
       this.pending.set(type, p);
     }
-    p.items.push(item);
-    p.raws.push(raw);
-    p.bytes += bytes;
-    if (p.items.length >= this.opts.maxItems) this.flushType(type, p);
+    p.bytes += p.entries.length > 0 ? size + 1 : size;
+    p.entries.push(entry);
+    if (p.entries.length >= this.opts.maxItems) this.flushType(type, p);
     else if (this.scheduled === undefined) this.scheduled = this.opts.schedule(() => this.onScheduled());
+    return true;
   }
 
   /** Publishes everything pending now (scheduled flush, shutdown). */
@@ -67,6 +72,6 @@ export class InboundBatcher {
       this.opts.cancel(this.scheduled);
       this.scheduled = undefined;
     }
-    if (p.items.length > 0) this.opts.publish(type, p.items, p.raws);
+    if (p.entries.length > 0) this.opts.publish(type, encodeNetIn(p.entries), p.entries.length);
   }
 }

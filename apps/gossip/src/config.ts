@@ -4,14 +4,22 @@ import { ConfigError } from '@chainsync/service-kit';
 import type { PeerAddr } from '@chainsync/protocol';
 import {
   GOSSIP_INTERVAL_MS,
+  GOSSIP_TOTAL_BURST,
+  GOSSIP_TOTAL_PER_S,
+  HOST_SEND_BURST_BYTES,
+  HOST_SEND_BYTES_PER_S,
   MAX_PEERS,
+  MAX_PEERS_PER_HOST,
   PEER_EXPIRY_MS,
-  PEER_REPLY_BURST_BYTES,
-  PEER_REPLY_BYTES_PER_S,
-  UNKNOWN_REPLY_BURST_BYTES,
-  UNKNOWN_REPLY_BYTES_PER_S,
-  UNKNOWN_REPLY_TOTAL_BURST_BYTES,
-  UNKNOWN_REPLY_TOTAL_BYTES_PER_S,
+  PROVEN_SEND_BURST_BYTES,
+  PROVEN_SEND_BYTES_PER_S,
+  REPLY_TOTAL_BURST_BYTES,
+  REPLY_TOTAL_BYTES_PER_S,
+  UNPROVEN_ALLOWANCE_BYTES,
+  UNPROVEN_ALLOWANCE_BYTES_PER_S,
+  UNPROVEN_AMPLIFICATION,
+  UNPROVEN_TOTAL_BURST_BYTES,
+  UNPROVEN_TOTAL_BYTES_PER_S,
 } from './limits.js';
 
 /** The spec's well-known hosts (SPEC §1); only used when the operator names the preset. */
@@ -21,7 +29,7 @@ export const UMANITOBA_PEERS: readonly PeerAddr[] = ['silicon', 'eagle', 'hawk',
 );
 
 const Ms = (def: number) => Type.Integer({ minimum: 10, maximum: 24 * 3600_000, default: def });
-const Bytes = (def: number) => Type.Integer({ minimum: 1024, maximum: 2 ** 31, default: def });
+const Bytes = (def: number, minimum = 1024) => Type.Integer({ minimum, maximum: 2 ** 31, default: def });
 
 export const GossipConfig = Type.Object({
   UDP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8999 }),
@@ -36,13 +44,28 @@ export const GossipConfig = Type.Object({
   GOSSIP_INTERVAL_MS: Ms(GOSSIP_INTERVAL_MS),
   PEER_EXPIRY_MS: Ms(PEER_EXPIRY_MS),
   MAX_PEERS: Type.Integer({ minimum: 1, maximum: 100_000, default: MAX_PEERS }),
-  /** Reply budgets (bytes/s and burst): table peers, each unknown source, all unknown together; see limits.ts. */
-  PEER_REPLY_BYTES_PER_S: Bytes(PEER_REPLY_BYTES_PER_S),
-  PEER_REPLY_BURST_BYTES: Bytes(PEER_REPLY_BURST_BYTES),
-  UNKNOWN_REPLY_BYTES_PER_S: Bytes(UNKNOWN_REPLY_BYTES_PER_S),
-  UNKNOWN_REPLY_BURST_BYTES: Bytes(UNKNOWN_REPLY_BURST_BYTES),
-  UNKNOWN_REPLY_TOTAL_BYTES_PER_S: Bytes(UNKNOWN_REPLY_TOTAL_BYTES_PER_S),
-  UNKNOWN_REPLY_TOTAL_BURST_BYTES: Bytes(UNKNOWN_REPLY_TOTAL_BURST_BYTES),
+  /** Table entries per host (its ports). */
+  MAX_PEERS_PER_HOST: Type.Integer({ minimum: 1, maximum: 100_000, default: MAX_PEERS_PER_HOST }),
+  /** Private and loopback hosts as peers: `auto` = when ADVERTISE_HOST is one; `1`/`0` force it. */
+  ALLOW_PRIVATE_PEERS: Type.Union([Type.Literal('auto'), Type.Literal('1'), Type.Literal('0')], {
+    default: 'auto',
+  }),
+  /** Send budgets in bytes/s and burst bytes; see limits.ts for each reason. */
+  PROVEN_SEND_BYTES_PER_S: Bytes(PROVEN_SEND_BYTES_PER_S),
+  PROVEN_SEND_BURST_BYTES: Bytes(PROVEN_SEND_BURST_BYTES),
+  HOST_SEND_BYTES_PER_S: Bytes(HOST_SEND_BYTES_PER_S),
+  HOST_SEND_BURST_BYTES: Bytes(HOST_SEND_BURST_BYTES),
+  REPLY_TOTAL_BYTES_PER_S: Bytes(REPLY_TOTAL_BYTES_PER_S),
+  REPLY_TOTAL_BURST_BYTES: Bytes(REPLY_TOTAL_BURST_BYTES),
+  /** Bytes an unproven address may be sent per byte received from it. */
+  UNPROVEN_AMPLIFICATION: Type.Number({ minimum: 0, maximum: 1_000_000, default: UNPROVEN_AMPLIFICATION }),
+  UNPROVEN_ALLOWANCE_BYTES: Bytes(UNPROVEN_ALLOWANCE_BYTES, 0),
+  UNPROVEN_ALLOWANCE_BYTES_PER_S: Bytes(UNPROVEN_ALLOWANCE_BYTES_PER_S, 0),
+  UNPROVEN_TOTAL_BYTES_PER_S: Bytes(UNPROVEN_TOTAL_BYTES_PER_S),
+  UNPROVEN_TOTAL_BURST_BYTES: Bytes(UNPROVEN_TOTAL_BURST_BYTES),
+  /** GOSSIPs admitted per second (and burst) from all originators together. */
+  GOSSIP_TOTAL_PER_S: Type.Integer({ minimum: 1, maximum: 1_000_000, default: GOSSIP_TOTAL_PER_S }),
+  GOSSIP_TOTAL_BURST: Type.Integer({ minimum: 1, maximum: 1_000_000, default: GOSSIP_TOTAL_BURST }),
 });
 
 /** `PEERS`: comma-separated host:port; the token `umanitoba` expands to the well-known hosts. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Gossip, PeerAddr } from '@chainsync/protocol';
 import { onGossip, onGossipReply, originate, type GossipState } from './gossip-logic.js';
-import { checkGossipHost } from './host-policy.js';
+import { checkGossipHost, hostPolicy } from './host-policy.js';
 import { PeerTable, addrKey } from './peer-table.js';
 import { SeenIds } from './seen-ids.js';
 
@@ -12,13 +12,14 @@ function state(over: Partial<GossipState> = {}): GossipState {
   const isSelf = (a: PeerAddr) => addrKey(a) === addrKey(self);
   return {
     self,
-    table: new PeerTable({ cap: 100, expiryMs: 60_000, isSelf }),
+    table: new PeerTable({ cap: 100, perHostCap: 100, expiryMs: 60_000, isSelf, isProven: () => false }),
     seen: new SeenIds(100, 60_000),
     fanout: 3,
     rng: Math.random,
     isSelf,
-    checkHost: (h) => checkGossipHost(h, new Set()),
+    checkHost: (a) => checkGossipHost(a, hostPolicy([], true)),
     admit: () => true,
+    admitAny: () => true,
     ...over,
   };
 }
@@ -78,6 +79,39 @@ describe('onGossip', () => {
     expect(onGossip(s, gossip(9, 'r'), at(9), 0)).toEqual({ kind: 'dropped', reason: 'gossip_rate_limited' });
     // A refused GOSSIP leaves no trace: the same id is still new later.
     expect(s.seen.has('r', 0)).toBe(false);
+  });
+
+  it('drops what is over the budget for all originators together', () => {
+    let tokens = 2;
+    const s = state({ admitAny: () => tokens-- > 0 });
+    expect(onGossip(s, gossip(7, 'a'), at(7), 0).kind).toBe('accepted');
+    expect(onGossipReply(s, { type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 8, name: '' }, 0).kind).toBe(
+      'accepted',
+    );
+    expect(onGossip(s, gossip(9, 'b'), at(9), 0)).toEqual({
+      kind: 'dropped',
+      reason: 'gossip_total_rate_limited',
+    });
+    expect(onGossipReply(s, { type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 10, name: '' }, 0)).toEqual({
+      kind: 'dropped',
+      reason: 'gossip_total_rate_limited',
+    });
+    // A known peer's GOSSIP_REPLY is a refresh, not a new entry: no admission needed.
+    expect(onGossipReply(s, { type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 8, name: '' }, 1).kind).toBe(
+      'accepted',
+    );
+  });
+
+  it('drops a GOSSIP or GOSSIP_REPLY naming a private host when the policy says so', () => {
+    const s = state({ checkHost: (a) => checkGossipHost(a, hostPolicy([at(1)], false)) });
+    expect(onGossip(s, gossip(7, 'p'), at(7), 0)).toEqual({ kind: 'dropped', reason: 'host_private' });
+    expect(onGossipReply(s, { type: 'GOSSIP_REPLY', host: '10.1.1.1', port: 8, name: '' }, 0)).toEqual({
+      kind: 'dropped',
+      reason: 'host_private',
+    });
+    expect(onGossipReply(s, { type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 1, name: '' }, 0).kind).toBe(
+      'accepted',
+    ); // the operator's bootstrap peer
   });
 
   it('forwards to all peers when it knows fewer than the fan-out', () => {

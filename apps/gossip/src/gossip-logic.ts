@@ -23,16 +23,18 @@ export interface GossipState {
   fanout: number;
   rng: () => number;
   isSelf: (addr: PeerAddr) => boolean;
-  checkHost: (host: string) => HostVerdict;
-  /** Per-originator admission (a token bucket in production). */
+  checkHost: (addr: PeerAddr) => HostVerdict;
+  /** Per-originator admission (a token bucket per address in production). */
   admit: (origin: PeerAddr, now: number) => boolean;
+  /** Admission for all originators together (one token bucket in production). */
+  admitAny: (now: number) => boolean;
 }
 
 export type GossipDropReason =
   | 'gossip_seen'
   | 'gossip_own'
   | 'gossip_rate_limited'
-  | 'gossip_table_full'
+  | 'gossip_total_rate_limited'
   | Extract<HostVerdict, { ok: false }>['reason'];
 
 export type GossipOutcome =
@@ -52,17 +54,20 @@ export function gossipReplyMessage(self: SelfInfo): GossipReply {
 
 /**
  * SPEC §3, on receiving GOSSIP `g` from UDP source `from`: drop a seen id (our own included);
- * otherwise record it, add or refresh the originator, answer GOSSIP_REPLY to the originator (the
- * host:port inside `g`, not the UDP source) and forward `g` with the same id to `fanout` random
- * peers other than the sender, the originator and us.
+ * otherwise record it, add or refresh the originator (a full table leaves it out, see the
+ * outcome's `peer`), answer GOSSIP_REPLY to the originator (the host:port inside `g`, not the
+ * UDP source) and forward `g` with the same id to `fanout` random peers other than the sender,
+ * the originator and us. What we will not send to (host policy) and what is over the admission
+ * budgets (per originator, all together) is dropped before it costs anything.
  */
 export function onGossip(state: GossipState, g: Gossip, from: PeerAddr, now: number): GossipOutcome {
   if (state.seen.has(g.id, now)) return { kind: 'dropped', reason: 'gossip_seen' };
   const origin = { host: g.host, port: g.port };
   if (state.isSelf(origin)) return { kind: 'dropped', reason: 'gossip_own' };
-  const host = state.checkHost(g.host);
+  const host = state.checkHost(origin);
   if (!host.ok) return { kind: 'dropped', reason: host.reason };
   if (!state.admit(origin, now)) return { kind: 'dropped', reason: 'gossip_rate_limited' };
+  if (!state.admitAny(now)) return { kind: 'dropped', reason: 'gossip_total_rate_limited' };
   state.seen.add(g.id, now);
   const peer = state.table.upsert(origin, g.name, g.id, now);
   // Only the five fields of the spec travel on: extra fields a stranger added are not amplified.
@@ -73,18 +78,20 @@ export function onGossip(state: GossipState, g: Gossip, from: PeerAddr, now: num
   return { kind: 'accepted', peer, reply: { to: origin, msg: gossipReplyMessage(state.self) }, forwards };
 }
 
-/** SPEC §3, on receiving GOSSIP_REPLY: add or refresh the peer at the host:port inside it. */
+/**
+ * SPEC §3, on receiving GOSSIP_REPLY: add or refresh the peer at the host:port inside it. A new
+ * peer passes the same admission as a GOSSIP's originator (anyone can name any address).
+ */
 export function onGossipReply(state: GossipState, r: GossipReply, now: number): GossipReplyOutcome {
   const addr = { host: r.host, port: r.port };
   if (state.isSelf(addr)) return { kind: 'dropped', reason: 'gossip_own' };
-  const host = state.checkHost(r.host);
+  const host = state.checkHost(addr);
   if (!host.ok) return { kind: 'dropped', reason: host.reason };
-  if (!state.table.has(addr) && !state.admit(addr, now)) {
-    return { kind: 'dropped', reason: 'gossip_rate_limited' };
+  if (!state.table.has(addr)) {
+    if (!state.admit(addr, now)) return { kind: 'dropped', reason: 'gossip_rate_limited' };
+    if (!state.admitAny(now)) return { kind: 'dropped', reason: 'gossip_total_rate_limited' };
   }
-  const peer = state.table.upsert(addr, r.name, null, now);
-  if (peer.status === 'full') return { kind: 'dropped', reason: 'gossip_table_full' };
-  return { kind: 'accepted', peer };
+  return { kind: 'accepted', peer: state.table.upsert(addr, r.name, null, now) };
 }
 
 /**

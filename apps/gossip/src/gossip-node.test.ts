@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_BUS_PAYLOAD_BYTES,
+  MAX_DATAGRAM_BYTES,
   encodeMessage,
   type Inbound,
   type Message,
@@ -8,16 +10,22 @@ import {
 } from '@chainsync/protocol';
 import { Metrics, RateLimitedLog, createLogger } from '@chainsync/service-kit';
 import { gossipMetrics } from './gossip-metrics.js';
-import { GossipNode } from './gossip-node.js';
-import { encodeNetIn } from './net-in-encode.js';
+import { GossipNode, type NodeOptions } from './gossip-node.js';
+import { INBOUND_BATCH_MAX_BYTES, MAX_PEERS_LIST_BYTES } from './limits.js';
 
-const at = (port: number): PeerAddr => ({ host: '127.0.0.1', port });
+const at = (port: number, host = '127.0.0.1'): PeerAddr => ({ host, port });
 
 function setup(
-  opts: { bootstrap?: PeerAddr[]; consensus?: () => Promise<unknown>; failSends?: boolean } = {},
+  opts: {
+    bootstrap?: PeerAddr[];
+    consensus?: () => Promise<unknown>;
+    failSends?: boolean;
+    publishThrows?: boolean;
+    node?: Partial<NodeOptions>;
+  } = {},
 ) {
   const sent: { to: PeerAddr; msg: Message; bytes: number }[] = [];
-  const published: { type: MessageType; items: Inbound[] }[] = [];
+  const published: { type: MessageType; items: Inbound[]; payload: Buffer }[] = [];
   const timers: (() => void)[] = [];
   let clock = 1_000_000;
   let ids = 0;
@@ -30,19 +38,32 @@ function setup(
       bootstrap: opts.bootstrap ?? [at(1), at(2), at(3), at(4)],
       localHosts: new Set(['127.0.0.1']),
       maxPeers: 100,
+      maxPeersPerHost: 64,
       peerExpiryMs: 60_000,
-      peerReply: { perS: 100_000, burst: 100_000 },
-      unknownReply: { perS: 1000, burst: 1000 },
-      unknownReplyTotal: { perS: 1500, burst: 1500 },
+      allowPrivate: true,
+      send: {
+        proven: { perS: 100_000, burst: 100_000 },
+        host: { perS: 200_000, burst: 200_000 },
+        replyTotal: { perS: 300_000, burst: 300_000 },
+        unprovenAllowance: { perS: 100, burst: 1000 },
+        amplification: 3,
+        unprovenTotal: { perS: 1500, burst: 1500 },
+      },
+      gossipTotal: { perS: 100, burst: 300 },
+      ...opts.node,
     },
     {
       sendUdp: (to, data, onError) => {
         if (opts.failSends) return onError(new Error('EHOSTUNREACH'));
         sent.push({ to, msg: JSON.parse(Buffer.from(data).toString()), bytes: data.byteLength });
       },
-      // Through the bus encoding, so what is checked is what consensus would parse.
-      publishNetIn: (type, items, raws) =>
-        published.push({ type, items: JSON.parse(encodeNetIn(items, raws).toString('utf8')).items }),
+      // The payload as the bus carries it, so what is checked is what consensus would parse.
+      publishNetIn: (type, payload) => {
+        if (opts.publishThrows) throw new Error('bus exploded');
+        const buf = Buffer.from(payload);
+        published.push({ type, items: JSON.parse(buf.toString('utf8')).items, payload: buf });
+        return true;
+      },
       runConsensus: opts.consensus ?? (() => Promise.resolve({ ok: true })),
       newId: () => `own-${++ids}`,
       now: () => clock,
@@ -69,12 +90,18 @@ function setup(
     counter,
     datagram,
     flushTimers: () => timers.splice(0).forEach((t) => t()),
+    /** The ports in `peers.list`, sorted. */
+    listedPorts: () =>
+      node
+        .peersList()
+        .peers.map((p) => p.port)
+        .sort((a, b) => a - b),
     advance: (ms: number) => (clock += ms),
   };
 }
 
 describe('GossipNode', () => {
-  it('forwards block replies as checked: raw text, byte-order mark, malformed (normalised to null)', () => {
+  it('forwards block replies as checked: raw text, byte-order mark, extra fields, malformed (null)', () => {
     const t = setup();
     const block = {
       type: 'GET_BLOCK_REPLY',
@@ -84,20 +111,81 @@ describe('GossipNode', () => {
       nonce: '1',
       timestamp: 1,
       hash: 'a'.repeat(64),
-      prevHash: 'b'.repeat(64),
     };
-    t.datagram(` ${JSON.stringify(block, null, 2)}\n`, at(1));
+    const pretty = ` ${JSON.stringify(block, null, 2)}\n`;
+    t.datagram(pretty, at(1));
     t.node.onDatagram(
       Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(block))]),
       at(2),
     );
     t.datagram({ ...block, hash: 'not hex' }, at(3));
+    const extra = JSON.stringify({ ...block, prevHash: 'b'.repeat(64) });
+    t.datagram(extra, at(4));
     t.flushTimers();
     expect(t.published).toHaveLength(1);
-    const [a, b, c] = t.published[0]!.items;
+    const [a, b, c, d] = t.published[0]!.items;
     expect(a).toEqual({ from: at(1), msg: block });
     expect(b).toEqual({ from: at(2), msg: block });
     expect(c!.msg).toMatchObject({ type: 'GET_BLOCK_REPLY', height: 5, hash: null });
+    expect(d).toEqual({ from: at(4), msg: block }); // what was not understood is not relayed
+    // The exact datagram travels as it came; the one with an extra field was serialised again.
+    const payload = t.published[0]!.payload.toString();
+    expect(payload).toContain(pretty);
+    expect(payload).not.toContain('prevHash');
+  });
+
+  it('publishes fat datagrams stripped, every batch under its byte cap (the 1e20 flood)', async () => {
+    const t = setup();
+    // ~16 KB of `1e20`, which grows from 4 to 21 bytes when serialised again.
+    const count = Math.floor((MAX_DATAGRAM_BYTES - 40) / 5);
+    const fat = `{"type":"STATS","x":[${Array(count).fill('1e20').join(',')}]}`;
+    expect(fat.length).toBeLessThanOrEqual(MAX_DATAGRAM_BYTES);
+    for (let i = 0; i < 300; i++) t.datagram(fat, at(1000 + i));
+    const block = {
+      type: 'GET_BLOCK_REPLY',
+      height: 1,
+      minedBy: 'm',
+      messages: [],
+      nonce: '',
+      timestamp: 1,
+      hash: 'c'.repeat(64),
+    };
+    const fatBlock = JSON.stringify({ ...block, pad: Array(count - 50).fill(1e20) }).replaceAll(
+      '100000000000000000000',
+      '1e20',
+    );
+    for (let i = 0; i < 300; i++) t.datagram(fatBlock, at(2000 + i));
+    t.flushTimers();
+    const stats = t.published.filter((p) => p.type === 'STATS').flatMap((p) => p.items);
+    expect(stats).toHaveLength(300);
+    expect(stats.every((i) => JSON.stringify(i.msg) === '{"type":"STATS"}')).toBe(true);
+    const blocks = t.published.filter((p) => p.type === 'GET_BLOCK_REPLY').flatMap((p) => p.items);
+    expect(blocks.map((i) => i.msg)).toEqual(Array(300).fill(block));
+    for (const p of t.published) expect(p.payload.byteLength).toBeLessThanOrEqual(INBOUND_BATCH_MAX_BYTES);
+    expect(await t.counter('handler_errors_total', {})).toBe(0);
+    expect(await t.counter('datagrams_stripped_total', { type: 'STATS' })).toBe(300);
+    expect(await t.counter('datagrams_stripped_total', { type: 'GET_BLOCK_REPLY' })).toBe(300);
+  });
+
+  it('never lets a throw from the bus or the socket escape a handler; counts it', async () => {
+    const t = setup({ publishThrows: true });
+    t.datagram({ type: 'STATS' }, at(7));
+    expect(() => t.flushTimers()).not.toThrow();
+    expect(await t.counter('handler_errors_total', { handler: 'net_in_flush' })).toBe(1);
+    const u = setup();
+    (u.node as unknown as { io: { sendUdp: () => never } }).io.sendUdp = () => {
+      throw new Error('socket closed');
+    };
+    expect(() =>
+      u.datagram({ type: 'GOSSIP', host: '127.0.0.1', port: 50, id: 'g', name: 'n' }, at(50)),
+    ).not.toThrow();
+    expect(() => u.node.onNetOut({ items: [{ to: at(5), msg: { type: 'STATS' } }] })).not.toThrow();
+    expect(await u.counter('handler_errors_total', { handler: 'datagram' })).toBe(1);
+    expect(await u.counter('handler_errors_total', { handler: 'net_out' })).toBe(1);
+    // The node goes on.
+    u.datagram({ type: 'GET_BLOCK', height: 1 }, at(7));
+    u.flushTimers();
+    expect(u.published).toHaveLength(1);
   });
 
   it('joins by sending a fresh GOSSIP to 3 of the bootstrap peers, and ignores its echo', () => {
@@ -133,7 +221,7 @@ describe('GossipNode', () => {
     t.datagram({ type: 'NEW_WORD', word: 'hi' }, at(7));
     expect(t.published).toHaveLength(0);
     t.flushTimers();
-    expect(t.published).toContainEqual({
+    expect(t.published.map(({ type, items }) => ({ type, items }))).toContainEqual({
       type: 'GET_BLOCK',
       items: [
         { from: at(7), msg: { type: 'GET_BLOCK', height: 1 } },
@@ -161,29 +249,132 @@ describe('GossipNode', () => {
     t.datagram({ type: 'STATS' }, at(60)); // not a refresh (SPEC §3)
     t.advance(1_000);
     t.node.sweep();
-    expect(t.node.peersList().peers.map((p) => p.port)).toEqual([1]);
+    expect(t.listedPorts()).toEqual([1]);
   });
 
-  it('sends net.out items; the reply budget applies to replies, not to our own requests', async () => {
+  it('holds an unproven address to 3× what it sent plus a small allowance, replies to all of them to a total', async () => {
     const t = setup({ bootstrap: [] });
     const reply = { type: 'STATS_REPLY', height: 1, hash: 'a'.repeat(64) } as const;
     const bytes = encodeMessage(reply).byteLength;
     const n = Math.floor(1000 / bytes);
     t.node.onNetOut({ items: Array.from({ length: n + 5 }, () => ({ to: at(70), msg: reply })) });
-    expect(t.sent).toHaveLength(n); // unknown source: 1000 bytes of burst
-    t.node.onNetOut({
-      items: Array.from({ length: 50 }, (_, h) => ({ to: at(70), msg: { type: 'GET_BLOCK', height: h } })),
+    expect(t.sent).toHaveLength(n); // a fresh address: 1000 bytes of allowance
+    expect(await t.counter('sends_refused_total', { reason: 'unproven_amplification' })).toBe(5);
+    // Each byte it sends earns it three.
+    t.datagram({ type: 'STATS' }, at(70));
+    const earned = 3 * Buffer.byteLength('{"type":"STATS"}') + (1000 - n * bytes);
+    t.node.onNetOut({ items: Array.from({ length: 5 }, () => ({ to: at(70), msg: reply })) });
+    expect(t.sent).toHaveLength(n + Math.floor(earned / bytes));
+    // Many fresh addresses together cannot pass the unproven total (1500 bytes).
+    const u = setup({ bootstrap: [] });
+    u.node.onNetOut({ items: Array.from({ length: 40 }, (_, i) => ({ to: at(100 + i), msg: reply })) });
+    expect(u.sent.length).toBe(Math.floor(1500 / bytes));
+    expect(await u.counter('sends_refused_total', { reason: 'unproven_total' })).toBe(40 - u.sent.length);
+    // Our own requests are not replies: they are not held to the total.
+    u.node.onNetOut({
+      items: Array.from({ length: 20 }, (_, i) => ({ to: at(200 + i), msg: { type: 'STATS' } })),
     });
-    expect(t.sent).toHaveLength(n + 50);
-    expect(await t.counter('datagrams_dropped_total', { reason: 'reply_rate_limited' })).toBe(5);
-    // A peer in the table gets the generous budget.
+    expect(u.sent.filter((s) => s.msg.type === 'STATS')).toHaveLength(20);
+  });
+
+  it('proves an address that answers our request from where we sent it, and gives it the generous budget', async () => {
+    const t = setup({ bootstrap: [] });
+    const reply = { type: 'STATS_REPLY', height: 1, hash: 'a'.repeat(64) } as const;
+    const many = (port: number) => ({
+      items: Array.from({ length: 50 }, () => ({ to: at(port), msg: reply })),
+    });
     t.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 71, name: 'p' }, at(71));
-    t.node.onNetOut({ items: Array.from({ length: n + 5 }, () => ({ to: at(71), msg: reply })) });
-    expect(t.sent).toHaveLength(2 * n + 55);
+    expect(t.node.peersList().peers).toMatchObject([{ port: 71, proven: false }]); // in the table ≠ proven
+    t.node.onNetOut({
+      items: [
+        { to: at(71), msg: { type: 'STATS' } },
+        { to: at(72), msg: { type: 'STATS' } },
+      ],
+    });
+    t.datagram(reply, at(71)); // the answer, from where we asked
+    t.datagram(reply, { host: '127.0.0.1', port: 9972 }); // another port of the host: proves nothing
+    expect(t.node.peersList().peers).toMatchObject([{ port: 71, proven: true }]);
+    expect(await t.counter('address_proofs_total', { result: 'proved' })).toBe(1);
+    expect(await t.counter('address_proofs_total', { result: 'unsolicited' })).toBe(1);
+    t.sent.length = 0;
+    t.node.onNetOut(many(71));
+    t.node.onNetOut(many(72));
+    expect(t.sent.filter((s) => s.to.port === 71)).toHaveLength(50);
+    expect(t.sent.filter((s) => s.to.port === 72).length).toBeLessThan(15);
+  });
+
+  it('bars an address that sprays unsolicited replies from proving itself', async () => {
+    const t = setup({ bootstrap: [] });
+    const reply = { type: 'STATS_REPLY', height: 1, hash: 'a'.repeat(64) } as const;
+    t.datagram(reply, at(80)); // nobody asked
+    t.node.onNetOut({ items: [{ to: at(80), msg: { type: 'STATS' } }] });
+    t.datagram(reply, at(80));
+    expect(await t.counter('address_proofs_total', { result: 'barred' })).toBe(1);
+    t.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 80, name: 'v' }, at(80));
+    expect(t.node.peersList().peers).toMatchObject([{ port: 80, proven: false }]);
+  });
+
+  it('keeps peers.list under its byte bound, best peers first, with a truncated count', () => {
+    const t = setup({ bootstrap: [at(1)], node: { maxPeers: 5000, gossipTotal: { perS: 1e6, burst: 1e6 } } });
+    for (let i = 0; i < 3000; i++) {
+      const host = `127.1.${i >> 8}.${i & 255}`;
+      const name = String(i).padEnd(256, '\u0001\u001b'); // 256 characters, nearly all control codes
+      t.datagram({ type: 'GOSSIP_REPLY', host, port: 9000 + (i % 7), name }, at(9000, host));
+    }
+    expect(t.node.table.size).toBe(3001);
+    const list = t.node.peersList();
+    expect(Buffer.byteLength(JSON.stringify(list))).toBeLessThanOrEqual(MAX_PEERS_LIST_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(list))).toBeLessThan(MAX_BUS_PAYLOAD_BYTES);
+    expect(list.truncated).toBeGreaterThan(0);
+    expect(list.peers.length + list.truncated).toBe(3001);
+    expect(list.peers[0]).toMatchObject({ port: 1, bootstrap: true });
+    expect(list.peers.slice(1).every((p) => /^\d+$/.test(p.name))).toBe(true); // control codes gone
+    // Most recently seen first among the rest.
+    expect(list.peers[1]!.lastSeen).toBeGreaterThanOrEqual(list.peers[list.peers.length - 1]!.lastSeen);
+  });
+
+  it('refuses private hosts named in GOSSIP when the node is not on a private network', async () => {
+    const t = setup({ node: { allowPrivate: false } });
+    t.datagram({ type: 'GOSSIP', host: '10.0.0.7', port: 50, id: 'p1', name: 'lan' }, at(50, '8.8.8.8'));
+    t.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 60, name: 'lo' }, at(60, '8.8.8.8'));
+    expect(t.sent).toHaveLength(0);
+    expect(t.listedPorts()).toEqual([1, 2, 3, 4]);
+    expect(await t.counter('datagrams_dropped_total', { reason: 'host_private' })).toBe(2);
+  });
+
+  it("caps one host's entries and counts the newcomers refused", async () => {
+    const t = setup({ bootstrap: [], node: { maxPeersPerHost: 3 } });
+    t.node.onNetOut({ items: [1, 2, 3].map((p) => ({ to: at(p), msg: { type: 'STATS' } })) });
+    for (const p of [1, 2, 3]) {
+      t.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: p, name: '' }, at(p));
+      t.datagram({ type: 'STATS_REPLY', height: 1, hash: 'a'.repeat(64) }, at(p)); // proven
+    }
+    t.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 4, name: '' }, at(4));
+    expect(t.listedPorts()).toEqual([1, 2, 3]);
+    expect(await t.counter('peers_refused_total', { reason: 'host_full' })).toBe(1);
+    // Unproven entries of the host make room instead: the stalest goes.
+    const u = setup({ bootstrap: [], node: { maxPeersPerHost: 3 } });
+    for (const p of [1, 2, 3, 4])
+      u.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: p, name: '' }, at(p));
+    expect(u.listedPorts()).toEqual([2, 3, 4]);
+    expect(await u.counter('peers_evicted_total', { reason: 'host_full' })).toBe(1);
+  });
+
+  it('admits GOSSIPs from all originators together up to a budget', async () => {
+    const t = setup({ node: { gossipTotal: { perS: 1, burst: 5 } } });
+    for (let i = 0; i < 20; i++) {
+      t.datagram({ type: 'GOSSIP', host: '127.0.0.1', port: 500 + i, id: `x${i}`, name: '' }, at(500 + i));
+    }
+    expect(t.sent.filter((s) => s.msg.type === 'GOSSIP_REPLY')).toHaveLength(5);
+    expect(await t.counter('datagrams_dropped_total', { reason: 'gossip_total_rate_limited' })).toBe(15);
   });
 
   it('still sends an oversize datagram that fits UDP, counted; refuses malformed net.out', async () => {
-    const t = setup({ bootstrap: [] });
+    const allowance = { perS: 100, burst: 10_000 };
+    const t = setup({
+      bootstrap: [],
+      node: { send: { ...setup().node.opts.send, unprovenAllowance: allowance } },
+    });
     const big = { type: 'NEW_WORD', word: 'x'.repeat(2000) } as unknown as Message;
     t.node.onNetOut({ items: [{ to: at(5), msg: big }] });
     expect(t.sent).toHaveLength(1);

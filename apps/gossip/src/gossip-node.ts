@@ -1,17 +1,18 @@
+import { isIPv4 } from 'node:net';
 import {
   MESSAGE_TYPES,
   encodeMessage,
   parseDatagram,
-  type Inbound,
-  type Message,
   type MessageType,
   type NetOut,
+  type ParseNotes,
   type PeerAddr,
   type PeerInfo,
 } from '@chainsync/protocol';
-import type { Logger, RateLimitedLog } from '@chainsync/service-kit';
+import { jsonBytes, splitByBytes, type Logger, type RateLimitedLog } from '@chainsync/service-kit';
+import { ANSWERS, AddressProofs, type ProofOutcome, type ProvingRequest } from './address-proofs.js';
 import { InboundBatcher } from './batcher.js';
-import { checkGossipHost } from './host-policy.js';
+import { checkGossipHost, hostPolicy } from './host-policy.js';
 import {
   onGossip,
   onGossipReply,
@@ -27,25 +28,32 @@ import {
   GOSSIP_PER_ORIGIN_PER_S,
   INBOUND_BATCH_MAX_BYTES,
   INBOUND_BATCH_MAX_ITEMS,
+  MAX_PEERS_LIST_BYTES,
+  MAX_PROOF_ENTRIES,
   MAX_RATE_BUCKETS,
   MAX_SEEN_GOSSIP_IDS,
   MAX_SEND_BYTES,
   MAX_UDP_PAYLOAD_BYTES,
   PEER_LOG_LINES_PER_WINDOW,
   PEER_LOG_WINDOW_MS,
+  PROOF_BAR_MS,
+  PROOF_TTL_MS,
+  PROOF_WINDOW_MS,
   SEEN_GOSSIP_ID_TTL_MS,
+  UNPROVEN_CREDIT_MAX_BYTES,
 } from './limits.js';
 import { LineBudget } from './line-budget.js';
 import { PeerTable, addrKey, type PeerEntry, type UpsertResult } from './peer-table.js';
 import { SeenIds } from './seen-ids.js';
-import { KeyedBuckets, ReplyBudget, type Rate } from './token-bucket.js';
+import { SendBudget, type SendBudgetOptions } from './send-budget.js';
+import { KeyedBuckets, TokenBucket, type Rate } from './token-bucket.js';
 
 /** The I/O the node needs, injected so the whole routing can be tested without sockets or NATS. */
 export interface NodeIo {
   /** Sends one datagram; `onError` is called if the send fails. */
   sendUdp(to: PeerAddr, data: Uint8Array, onError: (err: Error) => void): void;
-  /** `raws[i]`: item i's datagram when it is exactly `items[i].msg` as JSON, else undefined. */
-  publishNetIn(type: MessageType, items: Inbound[], raws: (Uint8Array | undefined)[]): void;
+  /** Publishes one encoded `net.in.<TYPE>` payload; false if the bus refused it (counted there). */
+  publishNetIn(type: MessageType, payload: Uint8Array): boolean;
   /** `consensus.run`; a rejection is counted. */
   runConsensus(): Promise<unknown>;
   newId(): string;
@@ -62,39 +70,47 @@ export interface NodeOptions {
   /** Hosts that are us (with our port): loopback and this machine's addresses. */
   localHosts: ReadonlySet<string>;
   maxPeers: number;
+  maxPeersPerHost: number;
   peerExpiryMs: number;
-  peerReply: Rate;
-  unknownReply: Rate;
-  unknownReplyTotal: Rate;
+  /** Whether private and loopback hosts may be peers (ALLOW_PRIVATE_PEERS, resolved). */
+  allowPrivate: boolean;
+  send: Omit<SendBudgetOptions, 'creditCeiling' | 'maxKeys'>;
+  /** GOSSIPs admitted from all originators together. */
+  gossipTotal: Rate;
+}
+
+/** `peers.list`'s reply. */
+export interface PeersList {
+  ok: true;
+  peers: PeerInfo[];
+  self: SelfInfo;
+  truncated: number;
 }
 
 const KNOWN_TYPES: ReadonlySet<unknown> = new Set(MESSAGE_TYPES);
 
-/**
- * Whether a checked message's datagram can travel on the bus as it came, instead of being
- * re-serialised (the bulk of a sync: one block per datagram). Only a block reply qualifies: its
- * type has no alias and a non-null hash means it passed the schema unchanged (a malformed one
- * became a new null reply). A leading byte-order mark is left to the re-serialising path: inside
- * a bigger JSON text it would not be whitespace.
- */
-function verbatim(msg: Message, data: Uint8Array): boolean {
-  return msg.type === 'GET_BLOCK_REPLY' && typeof msg.hash === 'string' && data[0] !== 0xef;
-}
-
-/** Types that answer someone: the reply budget of the destination applies to them. */
+/** Types that answer someone: others caused them, so the reply totals apply (see SendBudget). */
 const REPLY_TYPES: ReadonlySet<MessageType> = new Set(['STATS_REPLY', 'GET_BLOCK_REPLY', 'GOSSIP_REPLY']);
+
+const UTF8_BOM_FIRST_BYTE = 0xef;
 
 /**
  * The gossip service's behaviour: every datagram in, every datagram out, the peer table and its
- * timers' work. main.ts connects it to a socket and the bus.
+ * timers' work. main.ts connects it to a socket and the bus. Every entry point catches what it
+ * throws: a bad input costs that input, never the process.
  */
 export class GossipNode {
   readonly table: PeerTable;
   readonly seen: SeenIds;
   private readonly state: GossipState;
-  private readonly budget: ReplyBudget;
+  private readonly budget: SendBudget;
+  private readonly proofs: AddressProofs;
+  /** Bootstrap peers given by name: no forged source is a name, so they count as proven. */
+  private readonly namedPeers: ReadonlySet<string>;
   private readonly batcher: InboundBatcher;
   private readonly peerLines = new LineBudget(PEER_LOG_LINES_PER_WINDOW, PEER_LOG_WINDOW_MS);
+  /** Filled in by each parse (one object, reused: nothing allocated for it per datagram). */
+  private readonly parseNotes: ParseNotes = { exact: false, stripped: false };
   private consensusPending = false;
 
   constructor(
@@ -107,12 +123,28 @@ export class GossipNode {
     const { self, localHosts } = opts;
     const isSelf = (a: PeerAddr) => a.port === self.port && (a.host === self.host || localHosts.has(a.host));
     const now = io.now();
-    this.table = new PeerTable({ cap: opts.maxPeers, expiryMs: opts.peerExpiryMs, isSelf });
+    this.proofs = new AddressProofs({
+      windowMs: PROOF_WINDOW_MS,
+      ttlMs: PROOF_TTL_MS,
+      barMs: PROOF_BAR_MS,
+      maxEntries: MAX_PROOF_ENTRIES,
+    });
+    this.namedPeers = new Set(opts.bootstrap.filter((p) => !isIPv4(p.host)).map(addrKey));
+    this.table = new PeerTable({
+      cap: opts.maxPeers,
+      perHostCap: opts.maxPeersPerHost,
+      expiryMs: opts.peerExpiryMs,
+      isSelf,
+      isProven: (key) => this.isProven(key, this.io.now()),
+    });
     for (const p of opts.bootstrap) this.table.addBootstrap(p, now);
     this.seen = new SeenIds(MAX_SEEN_GOSSIP_IDS, SEEN_GOSSIP_ID_TTL_MS);
-    const operatorNames = new Set(opts.bootstrap.map((p) => p.host));
-    const admission = new KeyedBuckets(MAX_RATE_BUCKETS);
-    const perOrigin = { perS: GOSSIP_PER_ORIGIN_PER_S, burst: GOSSIP_PER_ORIGIN_BURST };
+    const policy = hostPolicy(opts.bootstrap, opts.allowPrivate);
+    const perOrigin = new KeyedBuckets(
+      { perS: GOSSIP_PER_ORIGIN_PER_S, burst: GOSSIP_PER_ORIGIN_BURST },
+      MAX_RATE_BUCKETS,
+    );
+    const anyOrigin = new TokenBucket(opts.gossipTotal.perS, opts.gossipTotal.burst, now);
     this.state = {
       self,
       table: this.table,
@@ -120,26 +152,21 @@ export class GossipNode {
       fanout: GOSSIP_FANOUT,
       rng: () => io.rng(),
       isSelf,
-      checkHost: (h) => checkGossipHost(h, operatorNames),
-      admit: (origin, t) => admission.take(addrKey(origin), 1, perOrigin, t),
+      checkHost: (a) => checkGossipHost(a, policy),
+      admit: (origin, t) => perOrigin.take(addrKey(origin), 1, t),
+      admitAny: (t) => anyOrigin.take(1, t),
     };
-    this.budget = new ReplyBudget(
-      {
-        peer: opts.peerReply,
-        unknown: opts.unknownReply,
-        unknownTotal: opts.unknownReplyTotal,
-        maxKeys: MAX_RATE_BUCKETS,
-      },
+    this.budget = new SendBudget(
+      { ...opts.send, creditCeiling: UNPROVEN_CREDIT_MAX_BYTES, maxKeys: MAX_RATE_BUCKETS },
       now,
     );
     this.batcher = new InboundBatcher({
       maxItems: INBOUND_BATCH_MAX_ITEMS,
       maxBytes: INBOUND_BATCH_MAX_BYTES,
-      publish: (type, items, raws) => {
-        this.metrics.netInBatches.inc({ type });
-        this.io.publishNetIn(type, items, raws);
+      publish: (type, payload) => {
+        if (this.io.publishNetIn(type, payload)) this.metrics.netInBatches.inc({ type });
       },
-      schedule: io.schedule,
+      schedule: (fn) => io.schedule(() => this.guard('net_in_flush', fn)),
       cancel: io.cancel,
     });
     this.updateGauges();
@@ -147,22 +174,54 @@ export class GossipNode {
 
   /** Join: GOSSIP with a fresh id to up to 3 bootstrap peers. */
   join(): void {
-    this.gossipRound(false);
+    this.guard('join', () => this.gossipRound(false));
   }
 
   /** Keep-alive: a fresh GOSSIP to bootstrap peers and to learned peers. */
   regossip(): void {
-    this.gossipRound(true);
+    this.guard('regossip', () => this.gossipRound(true));
   }
 
   /** Drops peers silent past the expiry (bootstrap peers stay). */
   sweep(): void {
-    for (const p of this.table.expire(this.io.now())) this.peerLine('peer expired', p);
-    this.updateGauges();
+    this.guard('sweep', () => {
+      for (const p of this.table.expire(this.io.now())) this.peerLine('peer expired', p);
+      this.updateGauges();
+    });
   }
 
   onDatagram(data: Uint8Array, from: PeerAddr): void {
-    const parsed = parseDatagram(data);
+    this.guard('datagram', () => this.handleDatagram(data, from));
+  }
+
+  /** `net.out`: datagrams other services want sent, each through the send budget. */
+  onNetOut(payload: NetOut): void {
+    this.guard('net_out', () => this.handleNetOut(payload));
+  }
+
+  /** The `peers.list` reply: best peers first, cut to MAX_PEERS_LIST_BYTES. */
+  peersList(): PeersList {
+    const all = this.table.list();
+    const envelope = jsonBytes({ ok: true, peers: [], self: this.opts.self, truncated: all.length });
+    const peers = splitByBytes(all, envelope, MAX_PEERS_LIST_BYTES).chunks[0] ?? [];
+    return { ok: true, peers, self: this.opts.self, truncated: all.length - peers.length };
+  }
+
+  /** Publishes pending batches and stops the batch timer (shutdown). */
+  close(): void {
+    this.guard('close', () => {
+      this.batcher.flush();
+      this.batcher.close();
+    });
+  }
+
+  private handleDatagram(data: Uint8Array, from: PeerAddr): void {
+    const now = this.io.now();
+    const key = addrKey(from);
+    // Bytes from an unproven address earn it a little budget (QUIC's 3×), even when malformed.
+    if (!this.isProven(key, now)) this.budget.received(key, data.byteLength, now);
+    const notes = this.parseNotes;
+    const parsed = parseDatagram(data, notes);
     if (!parsed.ok) {
       this.metrics.dropped.inc({ reason: parsed.reason });
       this.warnings.warn('bad_datagram', { from, reason: parsed.reason, bytes: data.byteLength }, 'dropped');
@@ -170,9 +229,11 @@ export class GossipNode {
     }
     const msg = parsed.msg;
     this.metrics.datagramsIn[msg.type].inc();
+    if (notes.stripped) this.metrics.datagramsStripped[msg.type].inc();
+    if (ANSWERS[msg.type]) this.proofResult(this.proofs.answered(key, msg.type, now), from, msg.type);
     switch (msg.type) {
       case 'GOSSIP': {
-        const out = onGossip(this.state, msg, from, this.io.now());
+        const out = onGossip(this.state, msg, from, now);
         if (out.kind === 'dropped') return this.droppedGossip(out.reason, from);
         this.peerChanged(out.peer);
         this.send(out.reply, true);
@@ -180,7 +241,7 @@ export class GossipNode {
         return;
       }
       case 'GOSSIP_REPLY': {
-        const out = onGossipReply(this.state, msg, this.io.now());
+        const out = onGossipReply(this.state, msg, now);
         if (out.kind === 'dropped') return this.droppedGossip(out.reason, from);
         this.peerChanged(out.peer);
         return;
@@ -191,11 +252,21 @@ export class GossipNode {
         this.triggerConsensus();
         break;
     }
-    this.batcher.add(msg.type, { from, msg }, data.byteLength, verbatim(msg, data) ? data : undefined);
+    // The datagram's own bytes travel on when they are exactly the checked message (the bulk of
+    // a sync); otherwise the message is serialised: only what was understood goes on. A leading
+    // byte-order mark would not be whitespace inside a bigger JSON text.
+    const body = notes.exact && data[0] !== UTF8_BOM_FIRST_BYTE ? data : encodeMessage(msg);
+    if (!this.batcher.add(msg.type, { from, body })) {
+      this.metrics.dropped.inc({ reason: 'net_in_too_large' });
+      this.warnings.warn(
+        'net_in_too_large',
+        { from, bytes: body.byteLength },
+        'not published: over the batch cap',
+      );
+    }
   }
 
-  /** `net.out`: datagrams other services want sent. Replies pass the destination's budget. */
-  onNetOut(payload: NetOut): void {
+  private handleNetOut(payload: NetOut): void {
     const items = (payload as Partial<NetOut> | null)?.items;
     if (!Array.isArray(items)) {
       this.metrics.dropped.inc({ reason: 'net_out_malformed' });
@@ -216,37 +287,33 @@ export class GossipNode {
         this.warnings.warn('net_out_malformed', { to }, 'net.out item without a valid destination');
         continue;
       }
-      this.send(item, REPLY_TYPES.has(item.msg.type));
+      const type = item.msg.type;
+      const proving = type === 'STATS' || type === 'GET_BLOCK' ? type : undefined;
+      this.send(item, REPLY_TYPES.has(type), proving);
     }
   }
 
-  /** The `peers.list` reply. */
-  peersList(): { ok: true; peers: PeerInfo[]; self: SelfInfo } {
-    return { ok: true, peers: this.table.list(), self: this.opts.self };
-  }
-
-  /** Publishes pending batches and stops the batch timer (shutdown). */
-  close(): void {
-    this.batcher.flush();
-    this.batcher.close();
-  }
-
-  private send(out: Outgoing, budgeted: boolean): void {
+  /**
+   * Sends one datagram if the send budget allows it. `reply`: others caused it (an answer, a
+   * forward). `proving`: a request whose answer from `to` will prove that address.
+   */
+  private send(out: Outgoing, reply: boolean, proving?: ProvingRequest): void {
     const data = encodeMessage(out.msg);
     const type = out.msg.type;
     if (data.byteLength > MAX_UDP_PAYLOAD_BYTES) {
-      this.metrics.dropped.inc({ reason: 'send_too_large' });
+      this.metrics.sendsRefused.too_large.inc();
       this.warnings.warn('send_too_large', { type, bytes: data.byteLength }, 'not sent: exceeds UDP');
       return;
     }
-    if (
-      budgeted &&
-      !this.budget.allow(addrKey(out.to), this.table.has(out.to), data.byteLength, this.io.now())
-    ) {
-      this.metrics.dropped.inc({ reason: 'reply_rate_limited' });
-      this.warnings.warn('reply_rate_limited', { to: out.to, type }, 'reply budget exhausted');
+    const now = this.io.now();
+    const key = addrKey(out.to);
+    const refusal = this.budget.spend(key, out.to.host, this.isProven(key, now), reply, data.byteLength, now);
+    if (refusal) {
+      this.metrics.sendsRefused[refusal].inc();
+      this.warnings.warn(`send_${refusal}`, { to: out.to, type }, 'not sent: send budget exhausted');
       return;
     }
+    if (proving) this.proofs.requested(key, proving, now);
     if (data.byteLength > MAX_SEND_BYTES) {
       this.metrics.oversizeSends.inc();
       this.warnings.warn('oversize_send', { type, bytes: data.byteLength }, 'sent above MAX_SEND_BYTES');
@@ -258,10 +325,14 @@ export class GossipNode {
     });
   }
 
+  private isProven(key: string, now: number): boolean {
+    return this.namedPeers.has(key) || this.proofs.isProven(key, now);
+  }
+
   private gossipRound(includeLearned: boolean): void {
     const now = this.io.now();
     const { targets, msg } = originate(this.state, this.io.newId(), now, includeLearned);
-    for (const t of targets) this.send({ to: { host: t.host, port: t.port }, msg }, false);
+    for (const t of targets) this.send({ to: { host: t.host, port: t.port }, msg }, false, 'GOSSIP');
     this.updateGauges();
   }
 
@@ -286,6 +357,12 @@ export class GossipNode {
       });
   }
 
+  private proofResult(outcome: ProofOutcome, from: PeerAddr, type: MessageType): void {
+    if (outcome === 'none') return;
+    this.metrics.proofs[outcome].inc();
+    if (outcome !== 'proved') this.warnings.warn(`reply_${outcome}`, { from, type }, 'reply proves nothing');
+  }
+
   private droppedGossip(reason: string, from: PeerAddr): void {
     this.metrics.dropped.inc({ reason });
     // A seen id is the protocol working (every forward arrives several times), not bad input.
@@ -295,9 +372,15 @@ export class GossipNode {
   private peerChanged(r: UpsertResult): void {
     if (r.status === 'added') {
       this.peerLine('peer joined', r.peer);
-      if (r.evicted) this.peerLine('peer evicted (table full)', r.evicted);
+      if (r.evicted) {
+        this.metrics.peersEvicted.inc({ reason: r.evicted.reason });
+        this.peerLine(`peer evicted (${r.evicted.reason})`, r.evicted.peer);
+      }
     } else if (r.status === 'refreshed' && r.firstContact) {
       this.peerLine('bootstrap peer answered', r.peer);
+    } else if (r.status === 'full') {
+      this.metrics.peersRefused.inc({ reason: r.reason });
+      this.warnings.warn(`peer_${r.reason}`, {}, 'new peer not added: no entry it may evict');
     }
     this.updateGauges();
   }
@@ -312,5 +395,21 @@ export class GossipNode {
   private updateGauges(): void {
     this.metrics.peersKnown.set(this.table.size);
     this.metrics.seenIds.set(this.seen.size);
+    this.metrics.proofEntries.set(this.proofs.size);
+    this.metrics.sendBuckets.set(this.budget.size);
+  }
+
+  /** Runs an entry point; what it throws is counted and logged, never passed to the caller. */
+  private guard(handler: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.metrics.handlerErrors.inc({ handler });
+      this.warnings.warn(
+        `handler_error_${handler}`,
+        { err: (err as Error)?.message },
+        'handler failed; input dropped',
+      );
+    }
   }
 }

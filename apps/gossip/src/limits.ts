@@ -17,7 +17,10 @@ export {
 // ---- Inbound batching (net.in.<TYPE>) ----
 /** Items per net.in message: large enough that the bus cost per datagram vanishes during a sync. */
 export const INBOUND_BATCH_MAX_ITEMS = 256;
-/** Datagram bytes per net.in message: well under MAX_BUS_PAYLOAD_BYTES even with JSON overhead. */
+/**
+ * Encoded bytes of one net.in message (the JSON as published, counted item by item): a quarter of
+ * MAX_BUS_PAYLOAD_BYTES, so a batch can never bounce, and 256 blocks of ~400 B fit in one.
+ */
 export const INBOUND_BATCH_MAX_BYTES = 256 * 1024;
 // A partial batch goes out once the event loop has read what the socket holds (setImmediate):
 // one datagram alone waits microseconds, while under load one turn reads many datagrams and
@@ -30,24 +33,81 @@ export const MAX_UDP_PAYLOAD_BYTES = 65_507;
 /** Kernel socket buffers: absorb a burst of a few thousand blocks without drops on our side. */
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
-// ---- Reply budget per destination (token buckets) ----
+// ---- Address proof (address-proofs.ts) ----
 /**
- * Peers in the table may sync the whole chain from us: 4 MiB/s is ~10 000 blocks/s, a burst of
- * 512 KiB is a thousand blocks at once.
+ * A reply proves its source only this long after we sent that address the request: an answer
+ * takes milliseconds on a LAN and well under a second across the course network; 10 s leaves a
+ * slow one-thread peer room while a forger must still hit a short window.
  */
-export const PEER_REPLY_BYTES_PER_S = 4 * 1024 * 1024;
-export const PEER_REPLY_BURST_BYTES = 512 * 1024;
+export const PROOF_WINDOW_MS = 10_000;
 /**
- * Unknown sources (a peer's temporary socket, or a spoofed victim address) still get served, at
- * ~500 blocks/s: course peers sync whole chains from temporary sockets, so this must carry a real
- * sync (a few thousand blocks in seconds), while one spoofed victim gets at most 256 KiB/s.
+ * A proof lasts 10 min after the last answer: consensus asks every peer STATS each 120 s round
+ * and a sync source answers many times a second, so a live peer stays proven; one that stops
+ * answering falls back to the unproven budget within minutes.
  */
-export const UNKNOWN_REPLY_BYTES_PER_S = 256 * 1024;
-export const UNKNOWN_REPLY_BURST_BYTES = 128 * 1024;
-/** All unknown sources together: spoofing many addresses cannot multiply the budget past this. */
-export const UNKNOWN_REPLY_TOTAL_BYTES_PER_S = 2 * 1024 * 1024;
-export const UNKNOWN_REPLY_TOTAL_BURST_BYTES = 512 * 1024;
-/** Buckets kept at once; the least recently used is dropped beyond this (bounded memory under spoofing). */
+export const PROOF_TTL_MS = 10 * 60_000;
+/**
+ * An address that sent a STATS or block reply nobody asked it for cannot prove itself for 60 s:
+ * honest peers answer only what they are asked, while a blind forger sprays replies "from" its
+ * victim hoping one lands in a window. Each unsolicited reply restarts the bar.
+ */
+export const PROOF_BAR_MS = 60_000;
+/**
+ * Entries per proof map (pending requests, proofs, bars): the table holds ≤ MAX_PEERS (1000)
+ * peers; 4096 keeps every one of them plus sync sources, and bounds memory whatever we are made
+ * to ask or are sent.
+ */
+export const MAX_PROOF_ENTRIES = 4096;
+
+// ---- Send budget (send-budget.ts); each has a config variable of the same name ----
+/**
+ * Each proven address: a peer may sync the whole chain from us, and 4 MiB/s is ~10 000 blocks/s;
+ * a burst of 512 KiB is a thousand blocks at once.
+ */
+export const PROVEN_SEND_BYTES_PER_S = 4 * 1024 * 1024;
+export const PROVEN_SEND_BURST_BYTES = 512 * 1024;
+/**
+ * Each host (the sum over its ports, proven or not): two full-speed syncs from one machine. New
+ * ports are free, so without this one host (or one forged victim host) could take everything.
+ */
+export const HOST_SEND_BYTES_PER_S = 8 * 1024 * 1024;
+export const HOST_SEND_BURST_BYTES = 1024 * 1024;
+/**
+ * Everything others make us send (replies, forwards), all destinations together: four peers
+ * syncing at full speed, and about what one gossip process can send at all (the serve bench:
+ * ~39 000 replies/s ≈ 15 MB/s), so it bounds the uplink strangers can take without ever being
+ * what slows an honest sync. Our own requests are not counted here.
+ */
+export const REPLY_TOTAL_BYTES_PER_S = 16 * 1024 * 1024;
+export const REPLY_TOTAL_BURST_BYTES = 2 * 1024 * 1024;
+/**
+ * An unproven address may be sent 3× the bytes it sent us (QUIC before address validation, RFC
+ * 9000 §8.1). A GET_BLOCK_REPLY (~400 B) is ~13× its request (~31 B), so a stranger pulling
+ * blocks gets about one in four answered beyond the allowance: a poor reflector, a slow server.
+ */
+export const UNPROVEN_AMPLIFICATION = 3;
+/**
+ * …plus an allowance of two full datagrams (2 × MAX_SEND_BYTES), so a one-off STATS or
+ * GET_BLOCK from a fresh socket, and its retry, is answered; it refills at 256 B/s (whole again
+ * in 8 s), so an occasional asker is always answered while a forged victim port gets ≤ 256 B/s
+ * beyond 3× what it sent.
+ */
+export const UNPROVEN_ALLOWANCE_BYTES = 2 * 1024;
+export const UNPROVEN_ALLOWANCE_BYTES_PER_S = 256;
+/**
+ * Credit an unproven address can bank (3× its bytes, unspent): 64 KiB, so a victim cannot be
+ * hit with a large burst saved up from forged traffic, while a pipelined client's window of
+ * requests still earns its replies.
+ */
+export const UNPROVEN_CREDIT_MAX_BYTES = 64 * 1024;
+/**
+ * Replies and forwards to all unproven addresses together: 64 KiB/s is ~600 STATS_REPLYs/s or
+ * ~160 blocks/s for strangers, plenty for course peers asking from fresh sockets; forging any
+ * number of addresses cannot make the node reflect more than this.
+ */
+export const UNPROVEN_TOTAL_BYTES_PER_S = 64 * 1024;
+export const UNPROVEN_TOTAL_BURST_BYTES = 128 * 1024;
+/** Buckets kept at once per kind (address, host); the least recently used is dropped beyond this. */
 export const MAX_RATE_BUCKETS = 4096;
 
 // ---- GOSSIP admission ----
@@ -57,6 +117,28 @@ export const MAX_RATE_BUCKETS = 4096;
  */
 export const GOSSIP_PER_ORIGIN_PER_S = 2;
 export const GOSSIP_PER_ORIGIN_BURST = 10;
+/**
+ * GOSSIPs accepted from all originators together (and GOSSIP_REPLYs that would add a peer): a
+ * network of 100 peers re-gossiping every 30 s brings ~3 new ids/s, and a loopback devnet of 20
+ * peers at 300 ms ~70/s; 100/s (burst 300) serves both, while a flood from many forged origins
+ * costs at most 100 replies and 300 forwards a second.
+ */
+export const GOSSIP_TOTAL_PER_S = 100;
+export const GOSSIP_TOTAL_BURST = 300;
+
+// ---- Peer table ----
+/**
+ * Entries per host (its ports): a machine runs a handful of peers, and loopback tests run 20+ on
+ * 127.0.0.1; 64 allows both, while one host's thousand ports cannot fill the table.
+ */
+export const MAX_PEERS_PER_HOST = 64;
+/** A table entry's display name (control characters removed): enough for any real name, small in a list. */
+export const PEER_NAME_MAX_CODE_POINTS = 64;
+/**
+ * `peers.list` reply size: 1 000 honest entries take ~150 KiB; 256 KiB leaves the envelope far
+ * under MAX_BUS_PAYLOAD_BYTES whatever the names are, and the cut drops the least useful peers.
+ */
+export const MAX_PEERS_LIST_BYTES = 256 * 1024;
 
 // ---- Timers ----
 /** How often the peer table is swept for silent peers (expiry is checked at this resolution). */

@@ -4,8 +4,8 @@ import { runService } from '@chainsync/service-kit';
 import { GossipConfig, defaultAdvertiseHost, localAddresses, parsePeers } from './config.js';
 import { gossipMetrics } from './gossip-metrics.js';
 import { GossipNode } from './gossip-node.js';
+import { allowPrivatePeers } from './host-policy.js';
 import { CONSENSUS_RUN_TIMEOUT_MS, PEER_SWEEP_MAX_INTERVAL_MS } from './limits.js';
-import { encodeNetIn } from './net-in-encode.js';
 import { openUdp } from './udp.js';
 
 /**
@@ -41,17 +41,28 @@ await runService({
         bootstrap,
         localHosts: local.all,
         maxPeers: config.MAX_PEERS,
+        maxPeersPerHost: config.MAX_PEERS_PER_HOST,
         peerExpiryMs: config.PEER_EXPIRY_MS,
-        peerReply: { perS: config.PEER_REPLY_BYTES_PER_S, burst: config.PEER_REPLY_BURST_BYTES },
-        unknownReply: { perS: config.UNKNOWN_REPLY_BYTES_PER_S, burst: config.UNKNOWN_REPLY_BURST_BYTES },
-        unknownReplyTotal: {
-          perS: config.UNKNOWN_REPLY_TOTAL_BYTES_PER_S,
-          burst: config.UNKNOWN_REPLY_TOTAL_BURST_BYTES,
+        allowPrivate: allowPrivatePeers(config.ALLOW_PRIVATE_PEERS, self.host),
+        send: {
+          proven: { perS: config.PROVEN_SEND_BYTES_PER_S, burst: config.PROVEN_SEND_BURST_BYTES },
+          host: { perS: config.HOST_SEND_BYTES_PER_S, burst: config.HOST_SEND_BURST_BYTES },
+          replyTotal: { perS: config.REPLY_TOTAL_BYTES_PER_S, burst: config.REPLY_TOTAL_BURST_BYTES },
+          unprovenAllowance: {
+            perS: config.UNPROVEN_ALLOWANCE_BYTES_PER_S,
+            burst: config.UNPROVEN_ALLOWANCE_BYTES,
+          },
+          amplification: config.UNPROVEN_AMPLIFICATION,
+          unprovenTotal: {
+            perS: config.UNPROVEN_TOTAL_BYTES_PER_S,
+            burst: config.UNPROVEN_TOTAL_BURST_BYTES,
+          },
         },
+        gossipTotal: { perS: config.GOSSIP_TOTAL_PER_S, burst: config.GOSSIP_TOTAL_BURST },
       },
       {
         sendUdp: udp.send,
-        publishNetIn: (type, items, raws) => bus.publishEncoded(netInSubject(type), encodeNetIn(items, raws)),
+        publishNetIn: (type, payload) => bus.publishEncoded(netInSubject(type), payload),
         runConsensus: () => bus.call('consensus.run', {}, CONSENSUS_RUN_TIMEOUT_MS),
         newId: randomUUID,
         now: Date.now,
@@ -63,7 +74,10 @@ await runService({
       log,
       warnings,
     ));
-    log.info({ udp: `${config.UDP_HOST}:${udp.port}`, self, bootstrap }, 'UDP socket bound');
+    log.info(
+      { udp: `${config.UDP_HOST}:${udp.port}`, self, bootstrap, allowPrivatePeers: gossip.opts.allowPrivate },
+      'UDP socket bound',
+    );
 
     bus.on('net.out', (payload) => gossip.onNetOut(payload));
     bus.serve('peers.list', () => gossip.peersList(), { queue: QueueGroups.gossip });

@@ -21,14 +21,36 @@ export const DEFAULT_DIFFICULTY = 8;
 export const MAX_DATAGRAM_BYTES = 16 * 1024;
 /** Largest datagram we send: the course verifier and several peers read 1024 bytes (SPEC §1). */
 export const MAX_SEND_BYTES = 1024;
-/** String fields that are not block content (host, name, id) are capped so a table entry stays small. */
-export const MAX_HOST_CHARS = 253; // longest DNS name
+
+// ---- String bounds at parse ----
+// Every string field of every message is bounded by the schema, in UTF-16 code units (a JS
+// string's length, what the schema counts; `_CHARS` below means these units). One unit is at most
+// 3 UTF-8 bytes (a surrogate pair is 2 units and 4 bytes) and at most 6 bytes JSON-escaped
+// (`\uXXXX`), so a field of N units costs ≤ 3N bytes stored and ≤ 6N bytes in a bus payload.
+// Block fields are bounded loosely: every valid block parses, and a block that breaks a rule by a
+// little still parses, so the validator names the rule instead of the block reading as missing.
+/** GOSSIP host: the longest DNS name (≤ 759 B UTF-8, ≤ 1 518 B escaped). */
+export const MAX_HOST_CHARS = 253;
+/** GOSSIP name: room for any real name; a table entry stores a shorter display name (≤ 768 B, ≤ 1 536 B escaped). */
 export const MAX_NAME_CHARS = 256;
+/** GOSSIP id: a UUID is 36; 128 fits any id scheme (≤ 384 B, ≤ 768 B escaped). */
 export const MAX_GOSSIP_ID_CHARS = 128;
-/** minedBy has no stated limit; this bounds what we store per block while accepting any real name. */
+/** minedBy has no stated limit; this bounds what we store per block while accepting any real name (≤ 768 B, ≤ 1 536 B escaped). */
 export const MAX_MINED_BY_CHARS = 256;
+/**
+ * One item of `messages`: the rule is 20 code points (≤ 40 units); 80 lets a message twice too
+ * long parse, so the validator reports `message_too_long` (≤ 240 B, ≤ 480 B escaped).
+ */
+export const MAX_MESSAGE_ITEM_CHARS = 80;
 /** Schema cap on the messages array before the rule check (the rule says 10; this just bounds work). */
 export const MAX_MESSAGES_PARSED = 64;
+/**
+ * The nonce: the rule is 40 code points (≤ 80 units); 160 lets a too-long nonce parse, so the
+ * validator reports `nonce_too_long` (≤ 480 B, ≤ 960 B escaped).
+ */
+export const MAX_NONCE_PARSED_CHARS = 4 * MAX_NONCE_CHARS;
+/** NEW_WORD word: a message is 20 code points (≤ 40 units); 64 leaves slack (≤ 192 B, ≤ 384 B escaped). */
+export const MAX_WORD_CHARS = 64;
 /** Block timestamps must be exact integers in JS; every real timestamp is far below this. */
 export const MAX_TIMESTAMP = Number.MAX_SAFE_INTEGER;
 /** Heights are array indices in every peer; anything past 2^31 is a lie, not a chain. */

@@ -3,13 +3,19 @@ import {
   MAX_GOSSIP_ID_CHARS,
   MAX_HEIGHT,
   MAX_HOST_CHARS,
+  MAX_MESSAGE_ITEM_CHARS,
   MAX_MESSAGES_PARSED,
   MAX_MINED_BY_CHARS,
   MAX_NAME_CHARS,
+  MAX_NONCE_PARSED_CHARS,
   MAX_TIMESTAMP,
+  MAX_WORD_CHARS,
 } from './limits.js';
 
-/** The wire messages of SPEC §2 as TypeBox schemas. Unknown extra fields are allowed and ignored. */
+/**
+ * The wire messages of SPEC §2 as TypeBox schemas. Unknown extra fields pass the check and are
+ * dropped by `checkMessage`, which keeps only the fields named here. Every string is bounded.
+ */
 
 export const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Height = Type.Integer({ minimum: 0, maximum: MAX_HEIGHT });
@@ -20,8 +26,8 @@ export const BlockSchema = Type.Object({
   height: Height,
   hash: Hex64,
   minedBy: Type.String({ maxLength: MAX_MINED_BY_CHARS }),
-  messages: Type.Array(Type.String(), { maxItems: MAX_MESSAGES_PARSED }),
-  nonce: Type.String({ maxLength: 4 * 40 }),
+  messages: Type.Array(Type.String({ maxLength: MAX_MESSAGE_ITEM_CHARS }), { maxItems: MAX_MESSAGES_PARSED }),
+  nonce: Type.String({ maxLength: MAX_NONCE_PARSED_CHARS }),
   timestamp: Type.Integer({ minimum: 0, maximum: MAX_TIMESTAMP }),
 });
 export type Block = Static<typeof BlockSchema>;
@@ -55,8 +61,21 @@ export const AnnounceSchema = Type.Composite([Type.Object({ type: Type.Literal('
 export const ConsensusSchema = Type.Object({ type: Type.Literal('CONSENSUS') });
 export const NewWordSchema = Type.Object({
   type: Type.Literal('NEW_WORD'),
-  word: Type.String({ maxLength: 64 }),
+  word: Type.String({ maxLength: MAX_WORD_CHARS }),
 });
+
+/** Each wire type's schema: what parse checks, and the fields a checked message keeps. */
+export const MESSAGE_SCHEMAS = {
+  GOSSIP: GossipSchema,
+  GOSSIP_REPLY: GossipReplySchema,
+  STATS: StatsSchema,
+  STATS_REPLY: StatsReplySchema,
+  GET_BLOCK: GetBlockSchema,
+  GET_BLOCK_REPLY: GetBlockReplySchema,
+  ANNOUNCE: AnnounceSchema,
+  CONSENSUS: ConsensusSchema,
+  NEW_WORD: NewWordSchema,
+} as const;
 
 export type Gossip = Static<typeof GossipSchema>;
 export type GossipReply = Static<typeof GossipReplySchema>;

@@ -1,6 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MAX_DATAGRAM_BYTES, parseDatagram, type ParseResult } from './index.js';
+import type { TSchema } from '@sinclair/typebox';
+import {
+  MAX_DATAGRAM_BYTES,
+  MESSAGE_SCHEMAS,
+  MAX_MESSAGE_CHARS,
+  MAX_MESSAGE_ITEM_CHARS,
+  MAX_MESSAGES,
+  MAX_NONCE_CHARS,
+  MAX_NONCE_PARSED_CHARS,
+  checkMessage,
+  parseDatagram,
+  validateBlock,
+  type ParseNotes,
+  type ParseResult,
+} from './index.js';
 
 const parse = (v: unknown): ParseResult =>
   parseDatagram(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)));
@@ -34,8 +48,99 @@ describe('parseDatagram', () => {
   });
 
   it('accepts the GOSSIP-REPLY spelling as GOSSIP_REPLY', () => {
-    const r = parse({ type: 'GOSSIP-REPLY', host: 'h', port: 1, name: 'n' });
-    expect(r).toMatchObject({ ok: true, msg: { type: 'GOSSIP_REPLY' } });
+    const notes = { exact: true, stripped: true };
+    const r = checkMessage({ type: 'GOSSIP-REPLY', host: 'h', port: 1, name: 'n' }, notes);
+    expect(r).toEqual({ ok: true, msg: { type: 'GOSSIP_REPLY', host: 'h', port: 1, name: 'n' } });
+    // The datagram's text says GOSSIP-REPLY: it cannot be relayed as it came.
+    expect(notes).toEqual({ exact: false, stripped: false });
+  });
+
+  it('keeps only the fields it understood, in a fresh object, and notes what it dropped', () => {
+    const notes: ParseNotes = { exact: true, stripped: false };
+    const input = { type: 'STATS', x: [1e20, 1e20], consensus: true };
+    expect(checkMessage(input, notes)).toEqual({ ok: true, msg: { type: 'STATS' } });
+    expect(notes).toEqual({ exact: false, stripped: true });
+    expect(input.x).toHaveLength(2); // the input is left alone
+    const reply = { type: 'GET_BLOCK_REPLY', ...block };
+    const extra = { ...reply, prevHash: 'b'.repeat(64), __proto__: 1 } as never;
+    expect(checkMessage(extra, notes)).toEqual({ ok: true, msg: reply });
+    expect(notes).toEqual({ exact: false, stripped: true });
+    const exact = checkMessage(reply, notes);
+    expect(exact).toEqual({ ok: true, msg: reply });
+    expect(notes).toEqual({ exact: true, stripped: false });
+    expect(exact.ok && exact.msg).not.toBe(reply);
+    const pad = Buffer.from(JSON.stringify({ type: 'GET_BLOCK', height: 3, pad: 'x'.repeat(10_000) }));
+    expect(parseDatagram(pad, notes)).toEqual({ ok: true, msg: { type: 'GET_BLOCK', height: 3 } });
+    expect(notes).toEqual({ exact: false, stripped: true });
+    parseDatagram(Buffer.from('{"type":"GET_BLOCK","height":3}'), notes);
+    expect(notes).toEqual({ exact: true, stripped: false });
+    parseDatagram(Buffer.from('{"type":"GET_BLOCK_REPLY","height":3}'), notes); // normalised
+    expect(notes).toEqual({ exact: false, stripped: false });
+    parseDatagram(Buffer.from('{"type":"GET_BLOCK","height":-3}'), notes); // refused
+    expect(notes).toEqual({ exact: false, stripped: false });
+  });
+
+  it('bounds every string field of every message type', () => {
+    const unbounded: string[] = [];
+    const walk = (schema: TSchema, path: string) => {
+      if (
+        schema.type === 'string' &&
+        [schema.maxLength, schema.pattern, schema.const].every((b) => b === undefined)
+      )
+        unbounded.push(path);
+      if (schema.type === 'array') {
+        if (schema.maxItems === undefined) unbounded.push(`${path}[]`);
+        walk(schema.items as TSchema, `${path}[]`);
+      }
+      for (const [k, v] of Object.entries((schema.properties ?? {}) as Record<string, TSchema>))
+        walk(v, `${path}.${k}`);
+    };
+    for (const [type, schema] of Object.entries(MESSAGE_SCHEMAS)) walk(schema, type);
+    expect(unbounded).toEqual([]);
+  });
+
+  it('parses every valid block, and blocks that break a rule by a little, so the validator names the rule', () => {
+    const astral = '😀'.repeat(MAX_MESSAGE_CHARS); // 20 code points, 40 UTF-16 units
+    const longest = {
+      ...block,
+      messages: Array.from({ length: MAX_MESSAGES }, () => astral),
+      nonce: '😀'.repeat(MAX_NONCE_CHARS),
+    };
+    expect(parse({ type: 'GET_BLOCK_REPLY', ...longest })).toMatchObject({ ok: true, msg: longest });
+    const verdictOf = (b: object) => {
+      const r = parse({ type: 'ANNOUNCE', ...b });
+      if (!r.ok) throw new Error(r.reason);
+      return validateBlock({ ...r.msg, type: undefined }, null, 0);
+    };
+    expect(verdictOf({ ...block, messages: ['x'.repeat(MAX_MESSAGE_ITEM_CHARS)] })).toEqual({
+      ok: false,
+      reason: 'message_too_long',
+    });
+    expect(verdictOf({ ...block, nonce: 'x'.repeat(MAX_NONCE_PARSED_CHARS) })).toEqual({
+      ok: false,
+      reason: 'nonce_too_long',
+    });
+    expect(verdictOf({ ...block, messages: Array.from({ length: 64 }, () => 'x') })).toEqual({
+      ok: false,
+      reason: 'too_many_messages',
+    });
+    // Past the parse bounds: refused (ANNOUNCE) or read as "no such block" (GET_BLOCK_REPLY).
+    expect(parse({ type: 'ANNOUNCE', ...block, messages: ['x'.repeat(MAX_MESSAGE_ITEM_CHARS + 1)] })).toEqual(
+      {
+        ok: false,
+        reason: 'bad_schema:messages',
+      },
+    );
+    expect(parse({ type: 'ANNOUNCE', ...block, nonce: 'x'.repeat(MAX_NONCE_PARSED_CHARS + 1) })).toEqual({
+      ok: false,
+      reason: 'bad_schema:nonce',
+    });
+    const tooLong = parse({
+      type: 'GET_BLOCK_REPLY',
+      ...block,
+      messages: ['x'.repeat(MAX_MESSAGE_ITEM_CHARS + 1)],
+    });
+    expect(tooLong).toMatchObject({ ok: true, msg: { hash: null } });
   });
 
   it('normalises every dialect of the unknown-height reply to the null reply', () => {

@@ -1,16 +1,9 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import type { TSchema } from '@sinclair/typebox';
+import type { TObject } from '@sinclair/typebox';
 import { MAX_DATAGRAM_BYTES, MAX_HEIGHT } from './limits.js';
 import {
-  AnnounceSchema,
-  ConsensusSchema,
-  GetBlockReplySchema,
-  GetBlockSchema,
-  GossipReplySchema,
-  GossipSchema,
-  NewWordSchema,
-  StatsReplySchema,
-  StatsSchema,
+  MESSAGE_SCHEMAS,
+  MESSAGE_TYPES,
   nullBlockReply,
   type Message,
   type MessageType,
@@ -20,17 +13,33 @@ import {
 export type DropReason = 'too_large' | 'not_json' | 'unknown_type' | `bad_schema:${string}`;
 export type ParseResult = { ok: true; msg: Message } | { ok: false; reason: DropReason };
 
-const checkers: Record<Exclude<MessageType, never>, TypeCheck<TSchema>> = {
-  GOSSIP: TypeCompiler.Compile(GossipSchema),
-  GOSSIP_REPLY: TypeCompiler.Compile(GossipReplySchema),
-  STATS: TypeCompiler.Compile(StatsSchema),
-  STATS_REPLY: TypeCompiler.Compile(StatsReplySchema),
-  GET_BLOCK: TypeCompiler.Compile(GetBlockSchema),
-  GET_BLOCK_REPLY: TypeCompiler.Compile(GetBlockReplySchema),
-  ANNOUNCE: TypeCompiler.Compile(AnnounceSchema),
-  CONSENSUS: TypeCompiler.Compile(ConsensusSchema),
-  NEW_WORD: TypeCompiler.Compile(NewWordSchema),
-};
+/**
+ * What parsing did to the input, for a caller that relays datagrams (gossip), filled in when
+ * passed (one object reused per caller: nothing is allocated for it per datagram).
+ * `stripped`: the input held fields the schema does not name, and they were dropped. `exact`: the
+ * input held exactly the type's fields under the type's own spelling, so its JSON text is the
+ * message's and may be relayed as it came instead of serialised again.
+ */
+export interface ParseNotes {
+  exact: boolean;
+  stripped: boolean;
+}
+
+interface TypeRule {
+  check: TypeCheck<TObject>;
+  /** The schema's fields besides `type`: all a checked message keeps. */
+  fields: readonly string[];
+}
+
+const rule = (schema: TObject): TypeRule => ({
+  check: TypeCompiler.Compile(schema),
+  fields: Object.keys(schema.properties).filter((k) => k !== 'type'),
+});
+
+const rules = Object.fromEntries(MESSAGE_TYPES.map((t) => [t, rule(MESSAGE_SCHEMAS[t])])) as Record<
+  MessageType,
+  TypeRule
+>;
 
 /** Spellings other peers use for a type (SPEC §7 #3). */
 const TYPE_ALIASES: Record<string, MessageType> = { 'GOSSIP-REPLY': 'GOSSIP_REPLY' };
@@ -42,7 +51,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Oversized input is refused before any decoding. A GET_BLOCK_REPLY that is not a well-formed
  * block becomes the normalised null reply (SPEC §7 #2) rather than an error.
  */
-export function parseDatagram(buf: Uint8Array): ParseResult {
+export function parseDatagram(buf: Uint8Array, notes?: ParseNotes): ParseResult {
   if (buf.byteLength > MAX_DATAGRAM_BYTES) return { ok: false, reason: 'too_large' };
   let value: unknown;
   try {
@@ -50,11 +59,17 @@ export function parseDatagram(buf: Uint8Array): ParseResult {
   } catch {
     return { ok: false, reason: 'not_json' };
   }
-  return checkMessage(value);
+  return checkMessage(value, notes);
 }
 
-/** The schema half of parseDatagram, for values that are already parsed JSON. */
-export function checkMessage(value: unknown): ParseResult {
+/**
+ * The schema half of parseDatagram, for values that are already parsed JSON. The message is a
+ * fresh object with only the schema's fields: what a sender added is dropped here, so the node
+ * relays and stores what it understood, nothing else. `value` is never modified. `notes`, when
+ * given, is filled in (see ParseNotes).
+ */
+export function checkMessage(value: unknown, notes?: ParseNotes): ParseResult {
+  if (notes) notes.exact = notes.stripped = false;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, reason: 'bad_schema:type' };
   }
@@ -62,20 +77,30 @@ export function checkMessage(value: unknown): ParseResult {
   const rawType = obj.type;
   if (typeof rawType !== 'string') return { ok: false, reason: 'bad_schema:type' };
   const type = TYPE_ALIASES[rawType] ?? rawType;
-  const checker = Object.hasOwn(checkers, type) ? checkers[type as MessageType] : undefined;
-  if (!checker) return { ok: false, reason: 'unknown_type' };
-  if (type !== rawType) obj.type = type;
-  if (checker.Check(obj)) return { ok: true, msg: obj as Message };
+  const r = Object.hasOwn(rules, type) ? rules[type as MessageType] : undefined;
+  if (!r) return { ok: false, reason: 'unknown_type' };
+  // An alias is rare: checking a copy under the type's own name keeps `value` untouched.
+  const subject = type === rawType ? obj : { ...obj, type };
+  if (r.check.Check(subject)) {
+    const msg: Record<string, unknown> = { type };
+    const { fields } = r;
+    for (const f of fields) msg[f] = obj[f];
+    if (notes) {
+      notes.stripped = Object.keys(obj).length > fields.length + 1;
+      notes.exact = type === rawType && !notes.stripped;
+    }
+    return { ok: true, msg: msg as unknown as Message };
+  }
   if (type === 'GET_BLOCK_REPLY') {
-    const h = (value as { height?: unknown }).height;
+    const h = obj.height;
     const height =
       Number.isInteger(h) && (h as number) >= 0 && (h as number) <= MAX_HEIGHT ? (h as number) : null;
     return { ok: true, msg: nullBlockReply(height) };
   }
-  return { ok: false, reason: `bad_schema:${firstBadField(checker, value)}` };
+  return { ok: false, reason: `bad_schema:${firstBadField(r.check, subject)}` };
 }
 
-function firstBadField(checker: TypeCheck<TSchema>, value: unknown): string {
+function firstBadField(checker: TypeCheck<TObject>, value: unknown): string {
   const first = checker.Errors(value).First();
   const field = first?.path.split('/')[1];
   return field && field.length <= 32 ? field : 'value';

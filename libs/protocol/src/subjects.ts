@@ -49,7 +49,11 @@ export interface PeerInfo {
   firstSeen: number;
   /** Bootstrap / well-known peers are never expired (SPEC §7 #15). */
   bootstrap: boolean;
-  /** It answered something we sent it, so its address is really its own (not spoofed). */
+  /**
+   * The address answered a request we sent it lately, so it receives what we send (UDP sources
+   * can be forged; an unproven entry may be an address someone named to us). gossip's
+   * `peers.list` always sets it; a devnet peer's own table leaves it out.
+   */
   proven?: boolean;
 }
 
@@ -65,7 +69,14 @@ export type BlockVerdict = { ok: true } | { ok: false; reason: InvalidReason };
 
 /** Request subjects: name → [request, reply]. */
 export interface RequestSubjects {
-  'peers.list': [Record<string, never>, Reply<{ peers: PeerInfo[]; self: PeerAddr & { name: string } }>];
+  /**
+   * Best peers first (bootstrap, proven, most recently seen), cut to a byte bound so the reply
+   * always fits the bus; `truncated` says how many table entries were left out.
+   */
+  'peers.list': [
+    Record<string, never>,
+    Reply<{ peers: PeerInfo[]; self: PeerAddr & { name: string }; truncated: number }>,
+  ];
   /** Blocks must be consecutive starting at `firstHeight`; the first links to `prevHash`. */
   validate: [
     { difficulty: number; prevHash: string | null; firstHeight: number; blocks: unknown[] },

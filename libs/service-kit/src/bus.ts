@@ -14,7 +14,7 @@ import {
   type RequestOf,
   type RequestSubject,
 } from '@chainsync/protocol';
-import type { Logger } from './logger.js';
+import { RateLimitedLog, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
 /** A bus failure with a stable code (`timeout`, `no_responders`, `payload_too_large`, `bad_reply`, …). */
@@ -73,6 +73,8 @@ export interface ServeOptions {
 export class Bus {
   private readonly requestsTotal;
   private readonly requestSeconds;
+  private readonly payloadsRefused;
+  private readonly warnings: RateLimitedLog;
   private readonly subscriptions: Subscription[] = [];
 
   constructor(
@@ -89,6 +91,12 @@ export class Bus {
     this.requestSeconds = metrics.histogram('bus_request_duration_seconds', 'Time to serve a request', [
       'endpoint',
     ]);
+    this.payloadsRefused = metrics.counter(
+      'bus_payloads_refused_total',
+      'Events not published: over the payload cap, or the connection refused them',
+      ['subject', 'reason'],
+    );
+    this.warnings = new RateLimitedLog(log);
   }
 
   subject(name: string): string {
@@ -195,23 +203,49 @@ export class Bus {
     return reply as Extract<ReplyOf<S>, { ok: true }>;
   }
 
-  publish<S extends EventSubject>(name: S, payload: EventSubjects[S]): void {
-    this.nc.publish(this.subject(name), encodeJson(payload));
+  /**
+   * Publishes an event; false (counted in `bus_payloads_refused_total{subject,reason}`, logged
+   * rate-limited) when the payload is over the cap or the connection refuses it. Never throws:
+   * events are published from socket and timer handlers, where a throw would end the process.
+   */
+  publish<S extends EventSubject>(name: S, payload: EventSubjects[S]): boolean {
+    return this.publishValue(name, payload);
   }
 
-  publishNetIn<T extends MessageType>(type: T, payload: NetIn<T>): void {
-    this.nc.publish(this.subject(netInSubject(type)), encodeJson(payload));
+  publishNetIn<T extends MessageType>(type: T, payload: NetIn<T>): boolean {
+    return this.publishValue(netInSubject(type), payload);
   }
 
   /**
    * Publishes bytes the caller already encoded (e.g. assembled from raw datagrams on a hot path).
-   * They must be the JSON of the subject's payload type; the size cap still applies.
+   * They must be the JSON of the subject's payload type; the size cap still applies, as in `publish`.
    */
-  publishEncoded(name: EventSubject | `net.in.${MessageType}`, payload: Uint8Array): void {
+  publishEncoded(name: EventSubject | `net.in.${MessageType}`, payload: Uint8Array): boolean {
     if (payload.byteLength > MAX_BUS_PAYLOAD_BYTES) {
-      throw new BusError('payload_too_large', `${name}: payload of ${payload.byteLength} bytes`);
+      return this.refused(name, 'payload_too_large', `payload of ${payload.byteLength} bytes`);
     }
-    this.nc.publish(this.subject(name), payload);
+    try {
+      this.nc.publish(this.subject(name), payload);
+      return true;
+    } catch (err) {
+      return this.refused(name, 'publish_failed', (err as Error).message);
+    }
+  }
+
+  private publishValue(name: EventSubject | `net.in.${MessageType}`, payload: unknown): boolean {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeJson(payload);
+    } catch (err) {
+      return this.refused(name, (err as BusError).code ?? 'not_json', (err as Error).message);
+    }
+    return this.publishEncoded(name, bytes);
+  }
+
+  private refused(subject: string, reason: string, detail: string): false {
+    this.payloadsRefused.inc({ subject, reason });
+    this.warnings.warn(`bus_${reason}`, { subject, detail }, 'event not published');
+    return false;
   }
 
   /** Answers a request subject. The payload is checked against its schema in `RequestSchemas`. */
@@ -245,20 +279,29 @@ export class Bus {
           }
         })().then((reply) => {
           end();
-          this.requestsTotal.inc({ endpoint: name, result: reply.ok ? 'ok' : reply.code });
-          if (msg.reply) {
-            try {
-              msg.respond(encodeJson(reply));
-            } catch (err) {
-              msg.respond(
-                encodeJson(errorReply((err as BusError).code ?? 'internal', (err as Error).message)),
-              );
-            }
-          }
+          this.requestsTotal.inc({ endpoint: name, result: reply?.ok ? 'ok' : (reply?.code ?? 'internal') });
+          if (msg.reply) this.respond(name, msg, reply);
         });
       },
     });
     this.subscriptions.push(sub);
+  }
+
+  /** Sends a reply; one over the cap becomes an error reply (counted), and nothing here throws. */
+  private respond(endpoint: string, msg: Msg, reply: unknown): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeJson(reply);
+    } catch (err) {
+      const code = (err as BusError).code ?? 'internal';
+      this.refused(endpoint, code, (err as Error).message);
+      bytes = encodeJson(errorReply(code, (err as Error).message));
+    }
+    try {
+      msg.respond(bytes);
+    } catch (err) {
+      this.refused(endpoint, 'publish_failed', (err as Error).message);
+    }
   }
 
   /** Listens to an event subject. Handler errors are logged, never fatal. */

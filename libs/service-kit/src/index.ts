@@ -7,3 +7,4 @@ export * from './ops-server.js';
 export * from './service.js';
 export * from './net.js';
 export * from './udp.js';
+export * from './bus-chunks.js';
