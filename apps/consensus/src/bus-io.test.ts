@@ -53,10 +53,10 @@ describe('busIo', () => {
 
   it('splits runs of oversized blocks so no request exceeds the bus cap, keeping the linkage', async () => {
     const io = busIo(bus, consensusMetrics(new Metrics('consensus', 't2')), TEST_DIFFICULTY);
-    // Junk a hostile peer could send: schema-valid, 12 KB each, far over the bus cap in one batch.
+    // Junk a hostile peer could send: schema-valid, ~15 KB each, far over the bus cap in one batch.
     const junk: Block[] = mineChain(200).map((b) => ({
       ...b,
-      messages: Array.from({ length: 10 }, () => 'x'.repeat(1200)),
+      messages: Array.from({ length: 64 }, () => '☃'.repeat(80)),
     }));
     seen.validate.length = 0;
     seen.append.length = 0;

@@ -1,5 +1,6 @@
 import {
   MAX_DATAGRAM_BYTES,
+  MAX_MESSAGE_ITEM_CHARS,
   MAX_MESSAGES_PARSED,
   MAX_MINED_BY_CHARS,
   blockReply,
@@ -45,7 +46,8 @@ export function wideBlock(height: number, rand: () => number, shape: WideBlockSh
   const per = Math.floor(fit / n);
   const extra = shape.messageChars > 0 ? 0 : fit - per * n;
   const chars = shape.messageChars > 0 ? Math.min(shape.messageChars, per) : per;
-  block.messages = block.messages.map((_, i) => char().repeat(chars + (i < extra ? 1 : 0)));
+  // Each message stays within the parse bound, so the block still parses (and must be validated).
+  block.messages = block.messages.map((_, i) => char().repeat(Math.min(MAX_MESSAGE_ITEM_CHARS, chars + (i < extra ? 1 : 0))));
   return block;
 }
 
