@@ -71,10 +71,13 @@ describe('consensus', () => {
     // The first round's STATS window is open (the silent fourth peer keeps it so for its length).
     await waitFor(async () => (await client.status()).phase === 'round', { timeoutMs: 10_000 });
     udp.send(nodeAddr, { type: 'STATS' });
-    await waitFor(async () => (await consensusMetric('stats_answered_total{result="before_first_round"')) === 1, {
-      timeoutMs: 3_000,
-      what: 'the STATS counted as before the first round',
-    });
+    await waitFor(
+      async () => (await consensusMetric('stats_answered_total{result="before_first_round"')) === 1,
+      {
+        timeoutMs: 3_000,
+        what: 'the STATS counted as before the first round',
+      },
+    );
     expect(statsReplies()).toEqual([]);
 
     await waitFor(async () => (await client.status()).phase === 'synced', { timeoutMs: 30_000 });

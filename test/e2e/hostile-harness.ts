@@ -77,7 +77,13 @@ export async function attackedSync(o: RunOptions): Promise<RunResult> {
     const base = await freeUdpPortRange(3);
     const udpPort = await freeUdpPort();
     const nodeAddr: PeerAddr = { host: HOST, port: udpPort };
-    const devnet = await startDevnet({ peers: 3, basePort: base, chain: [...before], difficulty: D, bootstrap: [nodeAddr] });
+    const devnet = await startDevnet({
+      peers: 3,
+      basePort: base,
+      chain: [...before],
+      difficulty: D,
+      bootstrap: [nodeAddr],
+    });
     cleanups.push(() => devnet.stop());
     const dataDir = mkdtempSync(join(tmpdir(), `cs-${o.name}-`));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
@@ -137,7 +143,9 @@ export async function attackedSync(o: RunOptions): Promise<RunResult> {
       hostile,
       probes: { sent, answered: replies.length, minHeight: Math.min(...replies.map((r) => r.height)) },
       metric: async (service, selector) =>
-        (await scrapeMetrics(node.opsPorts[service]!))(`chainsync_${service.replace(/-\d+$/, '').replace('-', '_')}_${selector}`),
+        (await scrapeMetrics(node.opsPorts[service]!))(
+          `chainsync_${service.replace(/-\d+$/, '').replace('-', '_')}_${selector}`,
+        ),
       cleanup,
     };
   } catch (err) {
@@ -147,28 +155,44 @@ export async function attackedSync(o: RunOptions): Promise<RunResult> {
 }
 
 /** Synced at `height`, after more than `afterRounds` rounds (the one just asked for has ended). */
-export async function waitSynced(client: NodeClient, height: number, timeoutMs: number, afterRounds = -1): Promise<void> {
+export async function waitSynced(
+  client: NodeClient,
+  height: number,
+  timeoutMs: number,
+  afterRounds = -1,
+): Promise<void> {
   await waitFor(
     async () => {
       const s = await client.status().catch(() => undefined);
-      return s?.phase === 'synced' && s.tip.height === height && s.roundsCompleted > afterRounds ? true : undefined;
+      return s?.phase === 'synced' && s.tip.height === height && s.roundsCompleted > afterRounds
+        ? true
+        : undefined;
     },
     { timeoutMs, intervalMs: 50, what: `a synced node at height ${height}` },
   );
 }
 
 /** The checks every attacked run must pass. */
-export async function expectHeldUp(r: RunResult, full: readonly Block[], budgetSeconds: number, prefix: number) {
+export async function expectHeldUp(
+  r: RunResult,
+  full: readonly Block[],
+  budgetSeconds: number,
+  prefix: number,
+) {
   const stored = await r.client.blocks(0, full.length + 1);
   expect(stored.length).toBe(full.length);
   for (let h = 0; h < full.length; h++) {
     if (stored[h]!.hash !== full[h]!.hash) expect(stored[h]).toEqual(full[h]); // a diff on failure
   }
   expect(stored).toEqual(full);
-  expect(r.node.restarts, 'no service restarted').toEqual(Object.fromEntries(Object.keys(r.node.restarts).map((k) => [k, 0])));
+  expect(r.node.restarts, 'no service restarted').toEqual(
+    Object.fromEntries(Object.keys(r.node.restarts).map((k) => [k, 0])),
+  );
   expect(r.seconds, 'synced within 2 × the unattacked sync + 5 s').toBeLessThanOrEqual(budgetSeconds);
   // Every STATS of the prober was answered with our committed chain (never less than what we had).
-  expect(r.probes.answered, `STATS answered (${r.probes.answered}/${r.probes.sent})`).toBeGreaterThanOrEqual(r.probes.sent - 1);
+  expect(r.probes.answered, `STATS answered (${r.probes.answered}/${r.probes.sent})`).toBeGreaterThanOrEqual(
+    r.probes.sent - 1,
+  );
   expect(r.probes.minHeight).toBeGreaterThanOrEqual(prefix);
   for (const [name, pid] of Object.entries(r.node.pids)) {
     if (name === 'nats-server') continue;

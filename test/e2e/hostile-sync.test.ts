@@ -34,14 +34,19 @@ beforeAll(async () => {
   const base = await run('baseline');
   budget = 2 * base.seconds + 5;
   await expectHeldUp(base, full, budget, PREFIX);
-  console.log(`hostile e2e: the unattacked sync of ${BLOCKS - PREFIX} blocks took ${base.seconds.toFixed(2)} s; budget ${budget.toFixed(1)} s`);
+  console.log(
+    `hostile e2e: the unattacked sync of ${BLOCKS - PREFIX} blocks took ${base.seconds.toFixed(2)} s; budget ${budget.toFixed(1)} s`,
+  );
   await base.cleanup();
   open.length = 0;
 }, 120_000);
 
 describe('a sync under attack', () => {
   it('tall claims with the honest top hash, pushed unasked every 100 ms: dropped at the claim check', async () => {
-    const r = await run('tall-claims', { modes: ['tall-claims'], knobs: { 'tall-claims': { heights: 'distinct' } } });
+    const r = await run('tall-claims', {
+      modes: ['tall-claims'],
+      knobs: { 'tall-claims': { heights: 'distinct' } },
+    });
     await expectHeldUp(r, full, budget, PREFIX);
     // Their claims were checked and not backed (they serve nothing): left out, scored for silence.
     expect(await r.metric('consensus', 'claims_total{result="silent"')).toBeGreaterThanOrEqual(8);
@@ -55,7 +60,10 @@ describe('a sync under attack', () => {
   });
 
   it('tall claims backed by relabelled honest blocks: the download shows the lie, the honest claim wins', async () => {
-    const r = await run('tall-relabel', { modes: ['tall-claims'], knobs: { 'tall-claims': { blocks: 'relabel' } } });
+    const r = await run('tall-relabel', {
+      modes: ['tall-claims'],
+      knobs: { 'tall-claims': { blocks: 'relabel' } },
+    });
     await expectHeldUp(r, full, budget, PREFIX);
   });
 
@@ -95,7 +103,10 @@ describe('a sync under attack', () => {
   });
 
   it('a flood of invalid ANNOUNCEs from 2 000 fresh ports next to banned liars: the bans hold', async () => {
-    const r = await run('announce-flood', { modes: ['tall-claims', 'announce-flood'], knobs: { 'tall-claims': { blocks: 'null' } } });
+    const r = await run('announce-flood', {
+      modes: ['tall-claims', 'announce-flood'],
+      knobs: { 'tall-claims': { blocks: 'null' } },
+    });
     await expectHeldUp(r, full, budget, PREFIX);
     await new Promise((res) => setTimeout(res, 2_000)); // the flood goes on past the sync
     expect(await r.metric('consensus', 'banned_peers')).toBeGreaterThanOrEqual(8);
@@ -118,7 +129,13 @@ describe('attacks on what the node already holds', () => {
 
   it('a liar answering with our own blocks where our fork differs: the fork point is not steered, the honest sources stay', async () => {
     // We hold a fork that left the honest chain at 3 000; the honest chain is far taller.
-    const fork = await generateChain({ blocks: PREFIX, difficulty: D, seed: 'hostile-e2e', base: full, forkAt: 3_000 });
+    const fork = await generateChain({
+      blocks: PREFIX,
+      difficulty: D,
+      seed: 'hostile-e2e',
+      base: full,
+      forkAt: 3_000,
+    });
     const r = await run('fork-liar', { before: fork, modes: ['fork-liar'] });
     await expectHeldUp(r, full, budget, 3_000);
     expect(await r.metric('consensus', 'reorgs_total')).toBe(1);

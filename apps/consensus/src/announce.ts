@@ -1,4 +1,12 @@
-import { meetsDifficulty, toBlock, validateRun, type Announce, type Block, type Inbound, type Tip } from '@chainsync/protocol';
+import {
+  meetsDifficulty,
+  toBlock,
+  validateRun,
+  type Announce,
+  type Block,
+  type Inbound,
+  type Tip,
+} from '@chainsync/protocol';
 import type { Logger, RateLimitedLog } from '@chainsync/service-kit';
 import { MAX_QUEUED_ANNOUNCES } from './limits.js';
 import type { ConsensusMetrics } from './metrics.js';
@@ -75,7 +83,11 @@ export class AnnounceHandler {
         return this.deps.requestRound();
       }
       this.m.announces.inc({ result: 'invalid' });
-      this.warnings.warn('announce_invalid', { from: peerKey(from), reason: verdict.reason }, 'invalid ANNOUNCE');
+      this.warnings.warn(
+        'announce_invalid',
+        { from: peerKey(from), reason: verdict.reason },
+        'invalid ANNOUNCE',
+      );
       return;
     }
     try {
@@ -85,7 +97,11 @@ export class AnnounceHandler {
       this.log.info({ height: block.height, from: peerKey(from) }, 'appended announced block');
     } catch (err) {
       this.m.announces.inc({ result: 'append_failed' });
-      this.warnings.warn('announce_append_failed', { err: String(err) }, 'appending an announced block failed');
+      this.warnings.warn(
+        'announce_append_failed',
+        { err: String(err) },
+        'appending an announced block failed',
+      );
       this.deps.setTip(await this.deps.storeTip().catch(() => this.deps.tip()));
     }
   }

@@ -13,7 +13,8 @@ import type { Block } from '@chainsync/protocol';
  * Independently of staging, a valid batch becomes `verified` once its top block's hash is proven
  * (it equals the target hash, or the verified hash the batch above links to).
  */
-export type BatchStatus = 'awaiting' | 'downloading' | 'complete' | 'validating' | 'valid' | 'staging' | 'staged';
+export type BatchStatus =
+  'awaiting' | 'downloading' | 'complete' | 'validating' | 'valid' | 'staging' | 'staged';
 
 export class Batch {
   status: BatchStatus = 'awaiting';

@@ -88,6 +88,7 @@ describe('busIo', () => {
     seen.validate.length = 0;
     const verdicts = await io.validate(null, 0, wide);
     expect(verdicts).toHaveLength(250);
-    for (const req of seen.validate) expect(Buffer.byteLength(JSON.stringify(req))).toBeLessThan(MAX_BUS_PAYLOAD_BYTES);
+    for (const req of seen.validate)
+      expect(Buffer.byteLength(JSON.stringify(req))).toBeLessThan(MAX_BUS_PAYLOAD_BYTES);
   });
 });

@@ -48,7 +48,11 @@ const COMMA = Buffer.from(',');
 /** The coordinator's I/O over the bus: thin, no decisions. */
 export function busIo(bus: Bus, m: ConsensusMetrics, difficulty: number): ConsensusIo {
   /** A request whose payload is `head` plus the blocks' cached JSON; an error reply throws. */
-  function callWithBlocks<S extends RequestSubject>(subject: S, head: Record<string, unknown>, blocks: Block[]) {
+  function callWithBlocks<S extends RequestSubject>(
+    subject: S,
+    head: Record<string, unknown>,
+    blocks: Block[],
+  ) {
     const prefix = JSON.stringify(head).slice(0, -1);
     const parts: Buffer[] = [Buffer.from(`${prefix}${prefix.length > 1 ? ',' : ''}"blocks":[`)];
     blocks.forEach((b, i) => {

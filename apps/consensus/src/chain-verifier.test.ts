@@ -40,7 +40,10 @@ describe('ChainVerifier', () => {
   it('blames a batch that is a valid chain but not the one above it (another branch), and waits', () => {
     const v = new ChainVerifier(B[39]!.hash, -1);
     const batches = [valid(0, B, 30, 39, false), valid(1, A, 20, 29, false)];
-    const events = v.advance((i) => batches[i], () => null);
+    const events = v.advance(
+      (i) => batches[i],
+      () => null,
+    );
     expect(events.map((e) => e.kind)).toEqual(['verified', 'wrong_chain']);
     expect(events[1]).toMatchObject({ kind: 'wrong_chain', batch: batches[1] });
     expect(batches[1]!.verified).toBe(false);
@@ -49,7 +52,12 @@ describe('ChainVerifier', () => {
   it('asks for our hashes where the proof meets our chain, and for more batches when it goes below them', () => {
     const v = new ChainVerifier(B[39]!.hash, 34);
     const batches = [valid(0, B, 30, 39, true)];
-    expect(v.advance((i) => batches[i], () => undefined)).toEqual([
+    expect(
+      v.advance(
+        (i) => batches[i],
+        () => undefined,
+      ),
+    ).toEqual([
       { kind: 'verified', batch: batches[0] },
       { kind: 'need_ours', from: 29, to: 34 },
     ]);

@@ -98,7 +98,10 @@ export class ChainVerifier {
    * Where this proven batch meets our chain: the fork height (first height that differs), null
    * when it does not, undefined when our hashes are not loaded yet.
    */
-  private meeting(b: Batch, ourHash: (height: number) => string | null | undefined): number | null | undefined {
+  private meeting(
+    b: Batch,
+    ourHash: (height: number) => string | null | undefined,
+  ): number | null | undefined {
     if (b.lo - 1 > this.ourTop) return null;
     for (let h = Math.min(b.hi, this.ourTop); h >= b.lo; h--) {
       const ours = ourHash(h);

@@ -11,7 +11,11 @@ const top = A[A.length - 1]!;
 const D = TEST_DIFFICULTY;
 
 /** Answers every request of the check from `serve` (undefined: silent). */
-function answer(check: ClaimCheck, now: number, serve: (port: number, h: number) => Block | null | undefined) {
+function answer(
+  check: ClaimCheck,
+  now: number,
+  serve: (port: number, h: number) => Block | null | undefined,
+) {
   for (const r of check.requests(now)) {
     const b = serve(r.to.port, r.height);
     if (b === undefined) continue;

@@ -17,9 +17,7 @@ export interface CheckRequest {
 export type ClaimLie = 'top_not_served' | 'top_unlinked' | 'null_below_top';
 
 type Outcome =
-  | { kind: 'backed'; top: number; rttMs: number }
-  | { kind: 'lie'; why: ClaimLie }
-  | { kind: 'silent' };
+  { kind: 'backed'; top: number; rttMs: number } | { kind: 'lie'; why: ClaimLie } | { kind: 'silent' };
 
 /** One source of one group: the heights it must serve to back its claim, and what it said. */
 interface Probe {
@@ -66,11 +64,21 @@ export class ClaimCheck {
     this.startedAt = now;
     this.deadline = now + CHECK_DEADLINE_MS;
     for (const group of groups.slice(0, MAX_CHECKED_GROUPS)) {
-      const heights = [group.length - 2, group.length - 1, group.length].filter((h) => h >= 0 && h <= MAX_HEIGHT);
+      const heights = [group.length - 2, group.length - 1, group.length].filter(
+        (h) => h >= 0 && h <= MAX_HEIGHT,
+      );
       for (const to of group.sources.slice(0, MAX_CHECKED_SOURCES)) {
         const key = peerKey(to);
         if (this.probes.has(key)) continue;
-        this.probes.set(key, { group, to, key, heights, answers: new Map(), lastSent: -Infinity, outcome: null });
+        this.probes.set(key, {
+          group,
+          to,
+          key,
+          heights,
+          answers: new Map(),
+          lastSent: -Infinity,
+          outcome: null,
+        });
       }
     }
   }
@@ -160,7 +168,8 @@ export class ClaimCheck {
     for (const top of [L - 1, L]) {
       const b = p.answers.get(top);
       if (!b || b.hash !== X) continue;
-      if (top === 0) return this.settle(p, validateBlock(b, null, this.difficulty).ok ? top : 'top_unlinked', now);
+      if (top === 0)
+        return this.settle(p, validateBlock(b, null, this.difficulty).ok ? top : 'top_unlinked', now);
       const parent = p.answers.get(top - 1);
       if (parent === undefined) return; // wait for it
       if (parent === null) return this.settle(p, 'null_below_top', now);

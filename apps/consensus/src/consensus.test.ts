@@ -64,7 +64,9 @@ describe('Consensus coordinator', () => {
     expect(c.status()).toMatchObject({ tip: { height: A.length - 1, hash: top.hash }, roundsCompleted: 1 });
     expect(c.status().target).toEqual({ height: A.length - 1, hash: top.hash });
     c.onStats(statsFrom(7000));
-    expect(repliesTo(world.sentMessages, 7000)).toEqual([{ type: 'STATS_REPLY', height: A.length, hash: top.hash }]);
+    expect(repliesTo(world.sentMessages, 7000)).toEqual([
+      { type: 'STATS_REPLY', height: A.length, hash: top.hash },
+    ]);
   });
 
   it('drops tall claims that blocks do not back before downloading anything from them, and bans the liars', async () => {
@@ -106,11 +108,16 @@ describe('Consensus coordinator', () => {
   });
 
   it('ignores STATS_REPLYs from peers it did not ask: they cannot fill or end the round', async () => {
-    const { world, c, metrics } = setup([{ addr: addr(1), chain: A }, { addr: addr(2), chain: A }]);
+    const { world, c, metrics } = setup([
+      { addr: addr(1), chain: A },
+      { addr: addr(2), chain: A },
+    ]);
     // Ten unasked replies claiming a taller chain land inside the window, before the peers asked.
     world.deliverStats = (items) => {
       for (let i = 0; i < 10; i++) {
-        c.onStatsReplies([{ from: addr(5555 + i), msg: { type: 'STATS_REPLY', height: 1_000_000, hash: top.hash } }]);
+        c.onStatsReplies([
+          { from: addr(5555 + i), msg: { type: 'STATS_REPLY', height: 1_000_000, hash: top.hash } },
+        ]);
       }
       c.onStatsReplies(items);
     };
@@ -124,7 +131,13 @@ describe('Consensus coordinator', () => {
 
   it('switches to a taller fork', async () => {
     const B = mineChain(450, 'b', A.slice(0, 200));
-    const { world, c, metrics } = setup([{ addr: addr(1), chain: B }, { addr: addr(2), chain: B }], A);
+    const { world, c, metrics } = setup(
+      [
+        { addr: addr(1), chain: B },
+        { addr: addr(2), chain: B },
+      ],
+      A,
+    );
     await c.start();
     await synced(c);
     expect(world.chain).toEqual(B);
@@ -135,7 +148,9 @@ describe('Consensus coordinator', () => {
     const liar: FakePeer = { addr: addr(9), chain: A.slice(0, 50), stats: 'lie' };
     const { c, metrics } = setup([liar]);
     await c.start();
-    await waitFor(async () => (await count(metrics.rounds, { result: 'no_backed_claim' })) >= 1, { timeoutMs: 10_000 });
+    await waitFor(async () => (await count(metrics.rounds, { result: 'no_backed_claim' })) >= 1, {
+      timeoutMs: 10_000,
+    });
     expect(c.status().phase).toBe('idle');
     await waitFor(() => c.status().roundsCompleted >= 2, { timeoutMs: 5_000 });
   });
@@ -144,7 +159,9 @@ describe('Consensus coordinator', () => {
     const { world, c, metrics } = setup([{ addr: addr(1), chain: A }]);
     world.peers = () => Promise.reject(new Error('peers.list: payload_too_large'));
     await c.start();
-    await waitFor(async () => (await count(metrics.rounds, { result: 'peers_error' })) >= 1, { timeoutMs: 5_000 });
+    await waitFor(async () => (await count(metrics.rounds, { result: 'peers_error' })) >= 1, {
+      timeoutMs: 5_000,
+    });
     expect(await count(metrics.rounds, { result: 'no_peers' })).toBe(0);
   });
 
@@ -153,7 +170,9 @@ describe('Consensus coordinator', () => {
     await c.start();
     await synced(c);
     const next = mineOn(top, 'x');
-    const announce = (b: Block, port = 1): Inbound<Announce>[] => [{ from: addr(port), msg: { type: 'ANNOUNCE', ...b } }];
+    const announce = (b: Block, port = 1): Inbound<Announce>[] => [
+      { from: addr(port), msg: { type: 'ANNOUNCE', ...b } },
+    ];
     c.onAnnounces(announce(next));
     await waitFor(() => world.chain.length === A.length + 1, { timeoutMs: 2_000 });
     expect(c.status().tip).toEqual({ height: next.height, hash: next.hash });
@@ -161,8 +180,11 @@ describe('Consensus coordinator', () => {
     const rounds = c.status().roundsCompleted;
     c.onAnnounces(announce(mineOn(mineOn(next, 'y'), 'y')));
     await waitFor(() => c.status().roundsCompleted > rounds, { timeoutMs: 5_000 });
-    for (let i = 0; i < 50; i++) c.onAnnounces(announce({ ...mineOn(next, 'z'), messages: Array<string>(11).fill('m') }, 3000 + i));
-    await waitFor(async () => (await count(metrics.announces, { result: 'invalid' })) === 50, { timeoutMs: 2_000 });
+    for (let i = 0; i < 50; i++)
+      c.onAnnounces(announce({ ...mineOn(next, 'z'), messages: Array<string>(11).fill('m') }, 3000 + i));
+    await waitFor(async () => (await count(metrics.announces, { result: 'invalid' })) === 50, {
+      timeoutMs: 2_000,
+    });
     expect(world.chain.length).toBe(A.length + 1);
     expect(await count(metrics.announces, { result: 'appended' })).toBe(1);
     expect(c.scores.all(world.now()).filter((e) => e.key.endsWith(':3000'))).toEqual([]);
@@ -187,7 +209,9 @@ describe('Consensus coordinator', () => {
     const forged = { ...mineOn(top, 'x'), height: A.length + 50 };
     for (let i = 0; i < 200; i++) {
       c.onAnnounces([{ from: addr(1000 + i), msg: { type: 'ANNOUNCE', ...forged } }]);
-      c.onStatsReplies([{ from: addr(2000 + i), msg: { type: 'STATS_REPLY', height: A.length + 50, hash: forged.hash } }]);
+      c.onStatsReplies([
+        { from: addr(2000 + i), msg: { type: 'STATS_REPLY', height: A.length + 50, hash: forged.hash } },
+      ]);
     }
     await new Promise((r) => setTimeout(r, 3 * CLAIM_GAP_MS));
     expect(c.status().roundsCompleted - rounds).toBeGreaterThanOrEqual(1);

@@ -144,7 +144,8 @@ export class Consensus {
         this.setTip(await this.io.tip());
         break;
       } catch (err) {
-        if (attempt % 10 === 0) this.log.warn({ err: String(err) }, 'store.tip failed; waiting for chain-store');
+        if (attempt % 10 === 0)
+          this.log.warn({ err: String(err) }, 'store.tip failed; waiting for chain-store');
         await new Promise((r) => setTimeout(r, STORE_RETRY_MS));
       }
     }
@@ -221,7 +222,9 @@ export class Consensus {
       const now = this.io.now();
       let unmatched = 0;
       for (const { from, msg } of items) {
-        const mine = isBlockReply(msg) ? check.onBlock(from, toBlock(msg), now) : check.onNull(from, msg.height, now);
+        const mine = isBlockReply(msg)
+          ? check.onBlock(from, toBlock(msg), now)
+          : check.onNull(from, msg.height, now);
         if (!mine) unmatched++;
       }
       if (unmatched > 0) this.m.repliesIgnored.inc({ reason: 'unsolicited' }, unmatched);
@@ -250,7 +253,10 @@ export class Consensus {
   /** STATS_REPLY with our committed tip, once the first round has decided and we have a chain. */
   onStats(items: Inbound[]): void {
     if (!this.firstRoundDone || this.tip.height < 0 || this.tip.hash === null) {
-      this.m.statsAnswered.inc({ result: this.firstRoundDone ? 'empty_chain' : 'before_first_round' }, items.length);
+      this.m.statsAnswered.inc(
+        { result: this.firstRoundDone ? 'empty_chain' : 'before_first_round' },
+        items.length,
+      );
       return;
     }
     const reply: StatsReply = { type: 'STATS_REPLY', height: this.tip.height + 1, hash: this.tip.hash };
@@ -296,7 +302,8 @@ export class Consensus {
     this.setPhase(ok ? 'synced' : 'idle');
     const fields = { round: id, outcome, tip: this.tip.height, target: this.target?.height ?? null };
     if (ok) this.log.info(fields, 'consensus round done');
-    else if (outcome === 'no_peers' || outcome === 'no_replies') this.log.info(fields, 'consensus round found no peers to sync from');
+    else if (outcome === 'no_peers' || outcome === 'no_replies')
+      this.log.info(fields, 'consensus round found no peers to sync from');
     else this.log.warn(fields, 'consensus round did not sync; retrying soon');
     if (this.stopped) return;
     if (!ok) this.scheduleRetry();
@@ -327,7 +334,10 @@ export class Consensus {
     const now = this.io.now();
     const banned = (key: string) => this.scores.isBanned(key, this.io.now());
     const asked = pickStatsTargets(peers, banned);
-    this.log.info({ round: id, reason, peers: peers.length, asked: asked.length, tip: this.tip.height }, 'consensus round started');
+    this.log.info(
+      { round: id, reason, peers: peers.length, asked: asked.length, tip: this.tip.height },
+      'consensus round started',
+    );
     if (asked.length === 0) return 'no_peers';
     const round = (this.round = new StatsRound(id, now, asked, this.opts.difficulty, banned));
     this.io.sendMessages(asked.map((to) => ({ to, msg: { type: 'STATS' } })));
@@ -384,7 +394,13 @@ export class Consensus {
     this.m.claims.inc({ result: 'lie' }, r.liars.length);
     this.m.claims.inc({ result: 'silent' }, r.silent.length);
     this.log.info(
-      { checked: check.size, backed, liars: r.liars.length, silent: r.silent.length, best: r.targets[0] ? { top: r.targets[0].top, sources: r.targets[0].sources.length } : null },
+      {
+        checked: check.size,
+        backed,
+        liars: r.liars.length,
+        silent: r.silent.length,
+        best: r.targets[0] ? { top: r.targets[0].top, sources: r.targets[0].sources.length } : null,
+      },
       'claims checked',
     );
     return r.targets;
@@ -448,12 +464,20 @@ export class Consensus {
       timeouts: (n) => m.requestTimeouts.inc(n),
       invalid: (reason, from, height) => {
         m.blocksInvalid.inc({ reason });
-        this.warnings.warn(`invalid_block_${reason}`, { from, height, reason }, 'invalid block from a source');
+        this.warnings.warn(
+          `invalid_block_${reason}`,
+          { from, height, reason },
+          'invalid block from a source',
+        );
       },
       fault: (key, fault, banned, detail) => {
         m.peerFaults.inc({ fault });
         if (banned) m.peerBans.inc();
-        this.warnings.warn(`peer_${fault}`, { peer: key, fault, banned, ...detail }, 'source peer scored down');
+        this.warnings.warn(
+          `peer_${fault}`,
+          { peer: key, fault, banned, ...detail },
+          'source peer scored down',
+        );
       },
       batch: (result) => m.batches.inc({ result }),
       staged: (n) => {
@@ -518,6 +542,7 @@ export class Consensus {
 
   private setPhase(phase: SyncPhase): void {
     this.phase = phase;
-    for (const p of ['idle', 'round', 'syncing', 'synced'] as const) this.m.phase.set({ phase: p }, p === phase ? 1 : 0);
+    for (const p of ['idle', 'round', 'syncing', 'synced'] as const)
+      this.m.phase.set({ phase: p }, p === phase ? 1 : 0);
   }
 }

@@ -51,7 +51,9 @@ describe('BatchDownload', () => {
     const bySource = new Map<string, number[]>();
     for (const r of reqs) bySource.set(r.key, [...(bySource.get(r.key) ?? []), r.height]);
     // Each source took a whole batch (11 heights: 10 plus the one below), the top batch first.
-    const all = [...bySource.values()].map((hs) => [Math.min(...hs), Math.max(...hs)]).sort((a, b) => b[1]! - a[1]!);
+    const all = [...bySource.values()]
+      .map((hs) => [Math.min(...hs), Math.max(...hs)])
+      .sort((a, b) => b[1]! - a[1]!);
     expect(all).toEqual([
       [89, 99],
       [79, 89],
@@ -73,7 +75,7 @@ describe('BatchDownload', () => {
     expect(again).toEqual([{ to: reqs[0]!.to, key: owner, height: 95 }]);
   });
 
-  it('moves a stalled batch to another source, never back to the staller, and ignores the staller\'s late answers', () => {
+  it("moves a stalled batch to another source, never back to the staller, and ignores the staller's late answers", () => {
     const d = new BatchDownload(99, 90, [addr(1), addr(2)], B, 1);
     const first = d.assign(0);
     const staller = first[0]!.key;
@@ -118,7 +120,10 @@ describe('BatchDownload', () => {
       const reqs = d.assign(now);
       answer(d, reqs, now, (r) => r.key === key(2));
       for (const b of d.takeCompleted()) d.release(b, false); // keep work flowing
-      silent = d.tick(now).faults.filter((f) => f.fault === 'silence').map((f) => f.key);
+      silent = d
+        .tick(now)
+        .faults.filter((f) => f.fault === 'silence')
+        .map((f) => f.key);
       if (silent.length > 0) break;
     }
     expect(silent).toEqual([key(1)]);
@@ -136,7 +141,10 @@ describe('BatchDownload', () => {
       const owed = [...d.sources.get(key(1))!.inFlight.keys()][0];
       if (step % 10 === 0 && owed !== undefined) d.onBlock(key(1), blockAt(owed), now);
       for (const b of d.takeCompleted()) d.release(b, false);
-      slow = d.tick(now).faults.filter((f) => f.fault === 'slow').map((f) => f.key);
+      slow = d
+        .tick(now)
+        .faults.filter((f) => f.fault === 'slow')
+        .map((f) => f.key);
     }
     expect(slow).toEqual([key(1)]);
     expect(now).toBeGreaterThanOrEqual(SLOW_GRACE_MS);

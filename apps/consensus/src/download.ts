@@ -181,7 +181,7 @@ export class BatchDownload {
   assign(now: number): Request[] {
     const out: Request[] = [];
     const live = [...this.sources.values()].filter((s) => !s.dropped);
-    for (let more = live.length > 0; more; ) {
+    for (let more = live.length > 0; more;) {
       more = false;
       for (let i = 0; i < live.length; i++) {
         const s = live[(this.rr + i) % live.length]!;

@@ -22,7 +22,9 @@ export function consensusMetrics(m: Metrics) {
     blocksCommitted: m.counter('blocks_committed_total', 'Blocks that became chain (switches and ANNOUNCEs)'),
     blocksStaged: m.counter('blocks_staged_total', 'Validated blocks written to staging during a sync'),
     batches: m.counter('batches_total', 'Download batches, by what became of them', ['result']),
-    claims: m.counter('claims_total', 'Claims checked against blocks, by result (backed, lie, silent)', ['result']),
+    claims: m.counter('claims_total', 'Claims checked against blocks, by result (backed, lie, silent)', [
+      'result',
+    ]),
     peerFaults: m.counter('peer_faults_total', 'Faults scored against peers, by fault', ['fault']),
     peerBans: m.counter('peer_bans_total', 'Faults that left a peer banned'),
     bannedPeers: m.gauge('banned_peers', 'Peers banned now'),

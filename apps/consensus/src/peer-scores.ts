@@ -99,7 +99,8 @@ export class PeerScores {
       banned: this.isBanned(key, now),
     }));
     for (const key of this.bans.keys()) {
-      if (!this.entries.has(key) && this.isBanned(key, now)) out.push({ key, score: this.banScore, faults: 0, banned: true });
+      if (!this.entries.has(key) && this.isBanned(key, now))
+        out.push({ key, score: this.banScore, faults: 0, banned: true });
     }
     return out;
   }

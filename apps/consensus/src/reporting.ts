@@ -57,7 +57,9 @@ export class Reporter {
   status(s: ConsensusState): ConsensusStatus {
     const now = this.now();
     const rate = this.rate.perSecond(now);
-    const progress = s.job ? { done: s.job.staged, total: s.job.top - Math.max(s.job.lowest, s.tip.height + 1) + 1 } : null;
+    const progress = s.job
+      ? { done: s.job.staged, total: s.job.top - Math.max(s.job.lowest, s.tip.height + 1) + 1 }
+      : null;
     return {
       phase: s.phase,
       tip: s.tip,
@@ -66,7 +68,11 @@ export class Reporter {
       sources: this.sourceStatus(s.job?.sources ?? s.lastSources, now),
       blocksPerSecond: Math.round(rate * 10) / 10,
       etaSeconds:
-        s.phase === 'syncing' && progress ? eta(progress.total - progress.done, rate) : s.phase === 'synced' ? 0 : null,
+        s.phase === 'syncing' && progress
+          ? eta(progress.total - progress.done, rate)
+          : s.phase === 'synced'
+            ? 0
+            : null,
       roundsCompleted: s.roundsCompleted,
       lastRoundAt: s.lastRoundAt,
     };

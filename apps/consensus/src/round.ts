@@ -56,7 +56,11 @@ export class StatsRound {
     this.answered.add(key);
     if (this.excluded(key)) return 'excluded';
     if (!meetsDifficulty(reply.hash, this.difficulty)) return 'bad_pow';
-    this.claims.set(key, { from: { host: from.host, port: from.port }, length: reply.height, hash: reply.hash });
+    this.claims.set(key, {
+      from: { host: from.host, port: from.port },
+      length: reply.height,
+      hash: reply.hash,
+    });
     return 'accepted';
   }
 

@@ -94,7 +94,8 @@ export class Source {
         this.lastShrinkAt = now;
         this.window = Math.max(MIN_WINDOW, this.window * 0.75);
         // Many at once: the estimate is too short for how this source (or we) behave now.
-        if (out.length * 2 >= this.inFlight.size + out.length) this.backoff = Math.min(MAX_RTO_BACKOFF, this.backoff * 2);
+        if (out.length * 2 >= this.inFlight.size + out.length)
+          this.backoff = Math.min(MAX_RTO_BACKOFF, this.backoff * 2);
       }
     }
     return out;

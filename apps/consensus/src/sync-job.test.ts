@@ -69,7 +69,9 @@ describe('SyncJob: downloading a backed target', () => {
   it('extends our chain from our tip without fetching what we have (beyond one batch)', async () => {
     const peers = [honest(1, A), honest(2, A)];
     const world = new FakeWorld(peers);
-    const { result, job } = await runJob(world, target(A, peers), new PeerScores(), { ours: A.slice(0, 450) });
+    const { result, job } = await runJob(world, target(A, peers), new PeerScores(), {
+      ours: A.slice(0, 450),
+    });
     expect(result).toMatchObject({ ok: true, replaced: 0, blocks: 150 });
     expect(world.chain).toEqual(A);
     const fetched = job.snapshot().sources.reduce((n, s) => n + s.received, 0);
@@ -144,7 +146,12 @@ describe('SyncJob: blame lands on the peer at fault', () => {
   });
 
   it('drops a source that says "no block" for a height under the top it backed', async () => {
-    const liar: FakePeer = { addr: addr(9), chain: A, bareNulls: true, serve: (h) => (h % 2 === 0 ? A[h]! : null) };
+    const liar: FakePeer = {
+      addr: addr(9),
+      chain: A,
+      bareNulls: true,
+      serve: (h) => (h % 2 === 0 ? A[h]! : null),
+    };
     const peers = [liar, honest(1, A)];
     const scores = new PeerScores();
     const world = new FakeWorld(peers);
@@ -158,7 +165,9 @@ describe('SyncJob: blame lands on the peer at fault', () => {
     const peers = [slow, honest(1, A), honest(2, A)];
     const world = new FakeWorld(peers);
     let steps = 0;
-    const { result, job } = await runJob(world, target(A, peers), new PeerScores(), { onStep: (s) => (steps = s) });
+    const { result, job } = await runJob(world, target(A, peers), new PeerScores(), {
+      onStep: (s) => (steps = s),
+    });
     expect(result.ok).toBe(true);
     // Its batches went to the fast sources (stalled, then taken over at the end)...
     expect(job.snapshot().sources.find((s) => s.key === '127.0.0.1:9')!.received).toBeLessThan(A.length / 10);
@@ -172,7 +181,13 @@ describe('SyncJob: blame lands on the peer at fault', () => {
     for (let i = 0; i < 3; i++) branch.push(mineOn(branch[branch.length - 1]!, 'private'));
     const claimedTop = 5000;
     const serve = (h: number): Block | null =>
-      h === claimedTop ? relabel(branch[3]!, h) : h === claimedTop - 1 ? relabel(branch[2]!, h) : h < 600 ? A[h]! : (branch[h - 599] ?? null);
+      h === claimedTop
+        ? relabel(branch[3]!, h)
+        : h === claimedTop - 1
+          ? relabel(branch[2]!, h)
+          : h < 600
+            ? A[h]!
+            : (branch[h - 599] ?? null);
     const liar: FakePeer = { addr: addr(9), chain: A, serve };
     const world = new FakeWorld([liar]);
     const t: Target = { top: claimedTop, hash: branch[3]!.hash, sources: [liar.addr] };
@@ -188,6 +203,9 @@ describe('SyncJob: blame lands on the peer at fault', () => {
     expect((await runJob(world, target(A, peers), new PeerScores())).result.ok).toBe(true);
     const world2 = new FakeWorld(peers);
     world2.failValidates = 1000;
-    expect((await runJob(world2, target(A, peers), new PeerScores())).result).toMatchObject({ ok: false, code: 'validator_error' });
+    expect((await runJob(world2, target(A, peers), new PeerScores())).result).toMatchObject({
+      ok: false,
+      code: 'validator_error',
+    });
   });
 });

@@ -40,12 +40,7 @@ export interface SyncObserver {
 }
 
 export type JobFailure =
-  | 'sources_failed'
-  | 'sources_silent'
-  | 'store_error'
-  | 'validator_error'
-  | 'reorg_refused'
-  | 'aborted';
+  'sources_failed' | 'sources_silent' | 'store_error' | 'validator_error' | 'reorg_refused' | 'aborted';
 
 export type JobResult =
   | { ok: true; tip: Tip; replaced: number; blocks: number }
@@ -115,7 +110,9 @@ export class SyncJob {
     this.verifier = new ChainVerifier(target.hash, startTip.height);
     if (startTip.height >= 0) this.ours.set(startTip.height, startTip.hash);
     this.stageReady = io.clearStage();
-    this.stageReady.catch((err: unknown) => this.fail('store_error', `store.stage.clear failed: ${String(err)}`));
+    this.stageReady.catch((err: unknown) =>
+      this.fail('store_error', `store.stage.clear failed: ${String(err)}`),
+    );
   }
 
   start(): void {
@@ -219,9 +216,15 @@ export class SyncJob {
 
   private onVerdicts(b: Batch, attempt: number, source: string, verdicts: BlockVerdict[]): void {
     this.validating--;
-    if (this.phase !== 'downloading' || b.attempt !== attempt || b.status !== 'validating') return this.pump();
+    if (this.phase !== 'downloading' || b.attempt !== attempt || b.status !== 'validating')
+      return this.pump();
     if (verdicts.length !== b.hi - b.lo + 1) {
-      return this.onValidateError(b, attempt, new Error(`${verdicts.length} verdicts for ${b.hi - b.lo + 1} blocks`), true);
+      return this.onValidateError(
+        b,
+        attempt,
+        new Error(`${verdicts.length} verdicts for ${b.hi - b.lo + 1} blocks`),
+        true,
+      );
     }
     this.validateErrors = 0;
     const bad = verdicts.findIndex((v) => !v.ok);
@@ -267,7 +270,8 @@ export class SyncJob {
         .then(
           () => {
             this.stagingNow--;
-            if (this.phase !== 'downloading' || b.attempt !== attempt || b.status !== 'staging') return this.pump();
+            if (this.phase !== 'downloading' || b.attempt !== attempt || b.status !== 'staging')
+              return this.pump();
             this.download.staged(b);
             this.stagedBlocks += blocks.length;
             this.observer.batch?.('staged');

@@ -48,6 +48,7 @@ function setup(
         unprovenAllowance: { perS: 100, burst: 1000 },
         amplification: 3,
         unprovenTotal: { perS: 1500, burst: 1500 },
+        unprovenStatsTotal: { perS: 1500, burst: 1500 },
       },
       gossipTotal: { perS: 100, burst: 300 },
       ...opts.node,

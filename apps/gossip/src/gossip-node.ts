@@ -307,7 +307,16 @@ export class GossipNode {
     }
     const now = this.io.now();
     const key = addrKey(out.to);
-    const refusal = this.budget.spend(key, out.to.host, this.isProven(key, now), reply, data.byteLength, now);
+    const proven = this.isProven(key, now);
+    const refusal = this.budget.spend(
+      key,
+      out.to.host,
+      proven,
+      reply,
+      data.byteLength,
+      now,
+      type === 'STATS_REPLY',
+    );
     if (refusal) {
       this.metrics.sendsRefused[refusal].inc();
       this.warnings.warn(`send_${refusal}`, { to: out.to, type }, 'not sent: send budget exhausted');

@@ -107,6 +107,13 @@ export const UNPROVEN_CREDIT_MAX_BYTES = 64 * 1024;
  */
 export const UNPROVEN_TOTAL_BYTES_PER_S = 64 * 1024;
 export const UNPROVEN_TOTAL_BURST_BYTES = 128 * 1024;
+/**
+ * STATS_REPLYs to unproven addresses have their own 16 KiB/s (~160 answers/s, a STATS_REPLY is
+ * ~100 B), so a GET_BLOCK flood from fresh sockets spending the total above cannot leave a
+ * newcomer's or a monitor's STATS unanswered; forged STATS can only spend this lane.
+ */
+export const UNPROVEN_STATS_TOTAL_BYTES_PER_S = 16 * 1024;
+export const UNPROVEN_STATS_TOTAL_BURST_BYTES = 32 * 1024;
 /** Buckets kept at once per kind (address, host); the least recently used is dropped beyond this. */
 export const MAX_RATE_BUCKETS = 4096;
 

@@ -5,7 +5,12 @@ import { GossipConfig, defaultAdvertiseHost, localAddresses, parsePeers } from '
 import { gossipMetrics } from './gossip-metrics.js';
 import { GossipNode } from './gossip-node.js';
 import { allowPrivatePeers } from './host-policy.js';
-import { CONSENSUS_RUN_TIMEOUT_MS, PEER_SWEEP_MAX_INTERVAL_MS } from './limits.js';
+import {
+  CONSENSUS_RUN_TIMEOUT_MS,
+  PEER_SWEEP_MAX_INTERVAL_MS,
+  UNPROVEN_STATS_TOTAL_BURST_BYTES,
+  UNPROVEN_STATS_TOTAL_BYTES_PER_S,
+} from './limits.js';
 import { openUdp } from './udp.js';
 
 /**
@@ -56,6 +61,10 @@ await runService({
           unprovenTotal: {
             perS: config.UNPROVEN_TOTAL_BYTES_PER_S,
             burst: config.UNPROVEN_TOTAL_BURST_BYTES,
+          },
+          unprovenStatsTotal: {
+            perS: UNPROVEN_STATS_TOTAL_BYTES_PER_S,
+            burst: UNPROVEN_STATS_TOTAL_BURST_BYTES,
           },
         },
         gossipTotal: { perS: config.GOSSIP_TOTAL_PER_S, burst: config.GOSSIP_TOTAL_BURST },

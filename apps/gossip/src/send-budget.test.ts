@@ -9,6 +9,7 @@ const opts: SendBudgetOptions = {
   amplification: 3,
   creditCeiling: 400,
   unprovenTotal: { perS: 300, burst: 300 },
+  unprovenStatsTotal: { perS: 300, burst: 300 },
   maxKeys: 100,
 };
 const budget = () => new SendBudget(opts, 0);
@@ -42,6 +43,15 @@ describe('SendBudget', () => {
     expect(b.spend('u:4', 'u', false, true, 1, 0)).toBe('unproven_total');
     expect(b.spend('u:4', 'u', false, false, 100, 0)).toBeNull(); // a request of ours
     expect(b.spend('p:1', 'p', true, true, 500, 0)).toBeNull(); // proven: not in the unproven pool
+  });
+
+  it('keeps a lane of the unproven total for STATS_REPLYs: a block-reply flood cannot starve them', () => {
+    const b = budget();
+    for (let i = 1; i <= 3; i++) expect(b.spend(`u:${i}`, `u${i}`, false, true, 100, 0)).toBeNull();
+    expect(b.spend('u:4', 'u4', false, true, 100, 0)).toBe('unproven_total'); // block replies: spent
+    expect(b.spend('u:4', 'u4', false, true, 100, 0, true)).toBeNull(); // a STATS_REPLY still goes
+    for (let i = 5; i <= 6; i++) expect(b.spend(`u:${i}`, `u${i}`, false, true, 100, 0, true)).toBeNull();
+    expect(b.spend('u:7', 'u7', false, true, 100, 0, true)).toBe('unproven_total'); // its own lane is capped too
   });
 
   it('caps the ports of one host together, and all replies in total', () => {

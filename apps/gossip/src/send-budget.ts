@@ -13,8 +13,13 @@ export interface SendBudgetOptions {
   amplification: number;
   /** …up to this much earned and not yet spent. */
   creditCeiling: number;
-  /** Replies and forwards to all unproven addresses together. */
+  /** Replies and forwards to all unproven addresses together… */
   unprovenTotal: Rate;
+  /**
+   * …except STATS_REPLYs, which have a lane of their own: a flood of GET_BLOCKs from fresh
+   * sockets must not leave a newcomer's STATS unanswered (a STATS flood only competes with itself).
+   */
+  unprovenStatsTotal: Rate;
   /** Addresses and hosts remembered at once (least recently used forgotten first). */
   maxKeys: number;
 }
@@ -38,6 +43,7 @@ export class SendBudget {
   private readonly hosts: KeyedBuckets;
   private readonly replyTotal: TokenBucket;
   private readonly unprovenTotal: TokenBucket;
+  private readonly unprovenStatsTotal: TokenBucket;
   private readonly ceiling: number;
 
   constructor(
@@ -49,6 +55,11 @@ export class SendBudget {
     this.hosts = new KeyedBuckets(opts.host, opts.maxKeys);
     this.replyTotal = new TokenBucket(opts.replyTotal.perS, opts.replyTotal.burst, now);
     this.unprovenTotal = new TokenBucket(opts.unprovenTotal.perS, opts.unprovenTotal.burst, now);
+    this.unprovenStatsTotal = new TokenBucket(
+      opts.unprovenStatsTotal.perS,
+      opts.unprovenStatsTotal.burst,
+      now,
+    );
     this.ceiling = Math.max(opts.unprovenAllowance.burst, opts.creditCeiling);
   }
 
@@ -60,6 +71,7 @@ export class SendBudget {
   /**
    * Spends `bytes` to `key` (host:port) on `host` if every bucket that applies has them; a refusal
    * spends nothing. `reply`: others caused this send (an answer, a forward), not our own traffic.
+   * `stats`: a STATS_REPLY (its own lane of the unproven total).
    */
   spend(
     key: string,
@@ -68,18 +80,20 @@ export class SendBudget {
     reply: boolean,
     bytes: number,
     now: number,
+    stats = false,
   ): SendRefusal | null {
     const addr = (proven ? this.provenAddrs : this.unprovenAddrs).get(key, now);
     if (addr.available(now) < bytes) return proven ? 'address_rate' : 'unproven_amplification';
     const unprovenReply = reply && !proven;
-    if (unprovenReply && this.unprovenTotal.available(now) < bytes) return 'unproven_total';
+    const lane = stats ? this.unprovenStatsTotal : this.unprovenTotal;
+    if (unprovenReply && lane.available(now) < bytes) return 'unproven_total';
     const hostBucket = this.hosts.get(host, now);
     if (hostBucket.available(now) < bytes) return 'host_rate';
     if (reply && this.replyTotal.available(now) < bytes) return 'total_rate';
     addr.take(bytes, now);
     hostBucket.take(bytes, now);
     if (reply) this.replyTotal.take(bytes, now);
-    if (unprovenReply) this.unprovenTotal.take(bytes, now);
+    if (unprovenReply) lane.take(bytes, now);
     return null;
   }
 

@@ -206,7 +206,8 @@ export class FakeWorld implements ConsensusIo {
         ? blockReply(block)
         : nullBlockReply(peer.bareNulls ? null : r.height);
       if (block && peer.garbage) msg = { ...blockReply(block), hash: 'f'.repeat(64) };
-      else if (block && peer.corrupt && this.rand() < peer.corrupt) msg = { ...blockReply(block), nonce: 'bad' };
+      else if (block && peer.corrupt && this.rand() < peer.corrupt)
+        msg = { ...blockReply(block), nonce: 'bad' };
       items.push({ from: peer.addr, msg });
     }
     if (items.length > 0) this.deliverBlocks(items);

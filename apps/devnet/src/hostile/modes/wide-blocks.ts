@@ -47,7 +47,9 @@ export function wideBlock(height: number, rand: () => number, shape: WideBlockSh
   const extra = shape.messageChars > 0 ? 0 : fit - per * n;
   const chars = shape.messageChars > 0 ? Math.min(shape.messageChars, per) : per;
   // Each message stays within the parse bound, so the block still parses (and must be validated).
-  block.messages = block.messages.map((_, i) => char().repeat(Math.min(MAX_MESSAGE_ITEM_CHARS, chars + (i < extra ? 1 : 0))));
+  block.messages = block.messages.map((_, i) =>
+    char().repeat(Math.min(MAX_MESSAGE_ITEM_CHARS, chars + (i < extra ? 1 : 0))),
+  );
   return block;
 }
 
