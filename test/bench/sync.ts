@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   freeUdpPort,
   freeUdpPortRange,
+  peakRssMb,
   scrapeMetrics,
   startApp,
   waitFor,
@@ -51,16 +52,6 @@ const HOST = '127.0.0.1';
 const WIRE_WINDOWS = [16, 32, 64, 128, 256];
 const CALIBRATION_BLOCKS = Math.min(BLOCKS, 10_000);
 const TIMEOUT_MS = 90_000 + BLOCKS;
-
-/** Peak resident set of a process (kB → MB), or 0 when it is gone. */
-function peakRssMb(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** `cpuSeconds`, or 0 when the process is gone (the report still prints the others). */
 function cpuSecondsOrZero(pid: number): number {

@@ -1,9 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { Block, PeerAddr, StatsReply } from '@chainsync/protocol';
-import { freeUdpPort, freeUdpPortRange, scrapeMetrics, TestUdpClient, waitFor } from '@chainsync/testing';
+import {
+  freeUdpPortRange,
+  peakRssMb,
+  scrapeMetrics,
+  TestUdpClient,
+  waitFor,
+} from '@chainsync/testing';
 import {
   seededRand,
   startDevnet,
@@ -57,16 +63,6 @@ export interface RunResult {
   cleanup(): Promise<void>;
 }
 
-/** Peak resident memory of a process in MB (VmHWM), 0 when gone. */
-export function peakRssMb(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 export async function attackedSync(o: RunOptions): Promise<RunResult> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanup = async () => {
@@ -75,7 +71,8 @@ export async function attackedSync(o: RunOptions): Promise<RunResult> {
   try {
     const before = o.before ?? o.full.slice(0, o.prefix);
     const base = await freeUdpPortRange(3);
-    const udpPort = await freeUdpPort();
+    // Attackers bind many ephemeral ports: the node's must not be among them.
+    const udpPort = await freeUdpPortRange(1, true);
     const nodeAddr: PeerAddr = { host: HOST, port: udpPort };
     const devnet = await startDevnet({
       peers: 3,

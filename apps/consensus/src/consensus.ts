@@ -25,7 +25,7 @@ import { PeerScores } from './peer-scores.js';
 import { Reporter, type ConsensusState } from './reporting.js';
 import { pickStatsTargets, StatsRound } from './round.js';
 import { SyncJob, type JobFailure, type JobResult, type SyncIo, type SyncObserver } from './sync-job.js';
-import { mayBeTaller, peerKey, type Target } from './target.js';
+import { mayBeTaller, peerKey, type ClaimGroup, type Target } from './target.js';
 
 /** The outside world of the coordinator: the sync job's I/O plus peers, tip, appends and raw sends. */
 export interface ConsensusIo extends SyncIo {
@@ -201,7 +201,7 @@ export class Consensus {
     for (const { from, msg } of items) {
       if (this.round) {
         this.m.statsReplies.inc({ result: this.round.offer(from, msg) });
-        if (this.round.complete) this.wake?.();
+        this.wake?.();
         continue;
       }
       // Outside a round: a taller chain than ours (and than what we sync to) asks for one.
@@ -334,23 +334,25 @@ export class Consensus {
     const now = this.io.now();
     const banned = (key: string) => this.scores.isBanned(key, this.io.now());
     const asked = pickStatsTargets(peers, banned);
+    const trusted = new Set(peers.filter((p) => p.bootstrap || p.proven).map(peerKey));
     this.log.info(
       { round: id, reason, peers: peers.length, asked: asked.length, tip: this.tip.height },
       'consensus round started',
     );
     if (asked.length === 0) return 'no_peers';
-    const round = (this.round = new StatsRound(id, now, asked, this.opts.difficulty, banned));
+    const round = (this.round = new StatsRound(id, now, asked, this.opts.difficulty, banned, trusted));
     this.io.sendMessages(asked.map((to) => ({ to, msg: { type: 'STATS' } })));
-    await this.sleep(this.opts.statsWindowMs, () => round.complete);
+    await this.sleep(this.opts.statsWindowMs, () => round.canEnd(this.io.now(), this.opts.statsWindowMs));
     this.round = null;
     if (round.replies === 0) return 'no_replies';
 
     const all = round.groups(banned);
     // Our own top hash claimed at a taller height: a lie we can see without asking anything.
-    for (const g of all.filter((x) => x.hash === this.tip.hash && x.length > this.tip.height + 1)) {
+    const ourHashTaller = (g: ClaimGroup) => g.hash === this.tip.hash && g.length > this.tip.height + 1;
+    for (const g of all.filter(ourHashTaller)) {
       for (const s of g.sources) this.blame(peerKey(s), 'unbacked_claim', 'our_hash_taller');
     }
-    const groups = all.filter((g) => mayBeTaller(g, this.tip.height, this.tip.hash));
+    const groups = all.filter((g) => !ourHashTaller(g) && mayBeTaller(g, this.tip.height, this.tip.hash));
     const targets = groups.length === 0 ? [] : await this.checkClaims(groups);
     // The round has decided what the network claims: from now on we answer STATS.
     this.firstRoundDone = true;
@@ -380,7 +382,7 @@ export class Consensus {
   }
 
   /** Checks the best claim groups at once; returns the backed targets, best first. */
-  private async checkClaims(groups: ReturnType<StatsRound['groups']>): Promise<Target[]> {
+  private async checkClaims(groups: ClaimGroup[]): Promise<Target[]> {
     const check = (this.check = new ClaimCheck(groups, this.tip.height, this.opts.difficulty, this.io.now()));
     this.sendCheckRequests();
     await this.sleep(Infinity, () => check.decided(this.io.now()));
@@ -503,9 +505,11 @@ export class Consensus {
     });
   }
 
-  /** Every TICK_MS: the claim check's resends and deadline, or the job's timeouts. */
+  /** Every TICK_MS: the STATS window, the claim check's resends and deadline, or the job's timeouts. */
   private tick(): void {
-    if (this.check) {
+    if (this.round) {
+      this.wake?.();
+    } else if (this.check) {
       this.sendCheckRequests();
       this.wake?.();
     } else {

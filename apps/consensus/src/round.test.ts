@@ -18,6 +18,20 @@ describe('StatsRound', () => {
     expect(r.groups()).toEqual([{ length: 10, hash: H('b'), sources: [addr(1)] }]);
   });
 
+  it('may end its window once every trusted peer answered and a quarter of it passed', () => {
+    const trusted = new Set(['127.0.0.1:1']);
+    const r = new StatsRound(1, 0, [addr(1), addr(2)], 1, () => false, trusted);
+    expect(r.canEnd(50, 400)).toBe(false);
+    r.offer(addr(1), { height: 10, hash: H('b') });
+    expect(r.canEnd(99, 400)).toBe(false); // strangers get a quarter of the window
+    expect(r.canEnd(100, 400)).toBe(true);
+    const untrusted = new StatsRound(1, 0, [addr(1), addr(2)], 1);
+    untrusted.offer(addr(1), { height: 10, hash: H('b') });
+    expect(untrusted.canEnd(399, 400)).toBe(false);
+    untrusted.offer(addr(2), { height: 10, hash: H('b') });
+    expect(untrusted.canEnd(1, 400)).toBe(true);
+  });
+
   it('leaves out peers excluded (banned) when they answer', () => {
     const r = new StatsRound(1, 0, [addr(1)], 1, (k) => k.endsWith(':1'));
     expect(r.offer(addr(1), { height: 10, hash: H('b') })).toBe('excluded');

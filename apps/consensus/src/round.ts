@@ -45,6 +45,8 @@ export class StatsRound {
     asked: readonly PeerAddr[],
     private readonly difficulty: number,
     private readonly excluded: (key: string) => boolean = () => false,
+    /** Peers we trust to be who they say (bootstrap, proven): strangers may not hold the window. */
+    private readonly trusted: ReadonlySet<string> = new Set(),
   ) {
     this.asked = new Map(asked.map((a, i) => [peerKey(a), i]));
   }
@@ -75,6 +77,18 @@ export class StatsRound {
   /** Every peer asked has answered: waiting longer cannot change the outcome. */
   get complete(): boolean {
     return this.asked.size > 0 && this.answered.size >= this.asked.size;
+  }
+
+  /**
+   * Whether the window may end at `now` (of `windowMs`): every peer asked has answered, or every
+   * trusted one has and a quarter of the window has passed — a stranger that never answers (anyone
+   * can join the table) then costs a quarter of the window, not all of it.
+   */
+  canEnd(now: number, windowMs: number): boolean {
+    if (this.complete) return true;
+    if (this.trusted.size === 0 || now - this.startedAt < windowMs / 4) return false;
+    for (const key of this.trusted) if (this.asked.has(key) && !this.answered.has(key)) return false;
+    return true;
   }
 
   /**
