@@ -3,13 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { Block, PeerAddr, StatsReply } from '@chainsync/protocol';
-import {
-  freeUdpPortRange,
-  peakRssMb,
-  scrapeMetrics,
-  TestUdpClient,
-  waitFor,
-} from '@chainsync/testing';
+import { freeUdpPortRange, peakRssMb, scrapeMetrics, TestUdpClient, waitFor } from '@chainsync/testing';
 import {
   seededRand,
   startDevnet,
