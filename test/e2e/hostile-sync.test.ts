@@ -84,11 +84,17 @@ describe('a sync under attack', () => {
   it('a correct but very slow source (4.5 s a reply): replaced, the sync does not wait on it', async () => {
     const r = await run('slow', { modes: ['slow'] });
     await expectHeldUp(r, full, budget, PREFIX);
+    // Left out at the claim check (it answers 4.5 s late), or replaced during the download.
+    const slowFaults = await Promise.all(['silence', 'slow', 'stall'].map((f) => fault(r, f)));
+    expect(slowFaults.reduce((a, b) => a + b)).toBeGreaterThan(0);
   });
 
   it('a source answering junk at once and the right block late: its late answers are ignored', async () => {
     const r = await run('stale-answers', { modes: ['stale-answers'] });
     await expectHeldUp(r, full, budget, PREFIX);
+    // Its junk got it banned (at the claim check or at its first batch); its right blocks, late,
+    // were not used (unsolicited once it was no longer a source).
+    expect((await fault(r, 'unbacked_claim')) + (await fault(r, 'bad_block'))).toBeGreaterThan(0);
   });
 
   it('a flood of CONSENSUS datagrams: at most one round per gap, each STATS fan-out bounded', async () => {

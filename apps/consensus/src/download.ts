@@ -202,12 +202,17 @@ export class BatchDownload {
     if (!s) return 'unsolicited';
     const h = block.height;
     const inFlight = s.inFlight.has(h);
-    const wanting = this.wantedBy(key, h);
-    for (const b of wanting) if (b.received(block, now)) this.completed.push(b);
-    if (inFlight) s.answered(h, now, wanting.length > 0);
-    else if (wanting.length > 0) s.answeredLate(now);
-    if (inFlight || wanting.length > 0) this.lastAnyReply = now;
-    if (wanting.length > 0) return inFlight ? 'ok' : 'late';
+    // The batch of its range and the one above (its below-block), if this source has them.
+    const i = Math.floor((this.top - h) / this.batchBlocks);
+    const own = this.wanting(this.made[i], key, h);
+    const above = this.wanting(this.made[i - 1], key, h);
+    if (own && own.received(block, now)) this.completed.push(own);
+    if (above && above.received(block, now)) this.completed.push(above);
+    const used = own !== undefined || above !== undefined;
+    if (inFlight) s.answered(h, now, used);
+    else if (used) s.answeredLate(now);
+    if (inFlight || used) this.lastAnyReply = now;
+    if (used) return inFlight ? 'ok' : 'late';
     if (inFlight) return 'duplicate';
     const b = this.batchOf(h);
     return b !== undefined && b.attempt > 1 && b.source !== key ? 'stale' : 'unsolicited';
@@ -303,6 +308,11 @@ export class BatchDownload {
     if (count <= this.count) return;
     this.awaitingCount += count - this.count;
     this.count = count;
+  }
+
+  /** `b` if it belongs to source `key` and wants `height` (the per-block path: no allocation). */
+  private wanting(b: Batch | undefined, key: string, height: number): Batch | undefined {
+    return b !== undefined && b.source === key && b.wants(height) ? b : undefined;
   }
 
   /** Batches of source `key` that want `height`: the batch of its range, and the one above (its below-block). */

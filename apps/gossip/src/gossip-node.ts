@@ -308,15 +308,12 @@ export class GossipNode {
     const now = this.io.now();
     const key = addrKey(out.to);
     const proven = this.isProven(key, now);
-    const refusal = this.budget.spend(
-      key,
-      out.to.host,
-      proven,
-      reply,
-      data.byteLength,
-      now,
-      type === 'STATS_REPLY',
-    );
+    // Our own requests to a proven address are not budgeted per datagram: consensus bounds them
+    // (a window per source, a capped fan-out), and a sync sends one per block.
+    const refusal =
+      !reply && proven
+        ? null
+        : this.budget.spend(key, out.to.host, proven, reply, data.byteLength, now, type === 'STATS_REPLY');
     if (refusal) {
       this.metrics.sendsRefused[refusal].inc();
       this.warnings.warn(`send_${refusal}`, { to: out.to, type }, 'not sent: send budget exhausted');

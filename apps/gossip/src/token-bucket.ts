@@ -5,6 +5,8 @@
 export class TokenBucket {
   private tokens: number;
   private last: number;
+  /** When KeyedBuckets last moved it to the young end of its LRU order. */
+  touched: number;
 
   constructor(
     public ratePerS: number,
@@ -13,6 +15,7 @@ export class TokenBucket {
   ) {
     this.tokens = burst;
     this.last = now;
+    this.touched = now;
   }
 
   /** Spends `n` tokens if available; never goes negative, so a refused spend costs nothing. */
@@ -45,6 +48,9 @@ export class TokenBucket {
   }
 }
 
+/** How stale the use order of KeyedBuckets may be. */
+const LRU_RESOLUTION_MS = 1_000;
+
 export interface Rate {
   perS: number;
   burst: number;
@@ -52,7 +58,9 @@ export interface Rate {
 
 /**
  * One token bucket per key (a peer address, a host), at most `maxKeys` of them: the least recently
- * used is forgotten first, so memory stays bounded whatever the keys are.
+ * used is forgotten first, so memory stays bounded whatever the keys are. The use order is kept to
+ * the second (a bucket is moved to the young end at most once a second): a hot key costs one map
+ * lookup per datagram, not a delete and an insert.
  */
 export class KeyedBuckets {
   private readonly buckets = new Map<string, TokenBucket>();
@@ -66,6 +74,8 @@ export class KeyedBuckets {
   get(key: string, now: number): TokenBucket {
     let b = this.buckets.get(key);
     if (b) {
+      if (now - b.touched < LRU_RESOLUTION_MS) return b;
+      b.touched = now;
       this.buckets.delete(key);
     } else {
       if (this.buckets.size >= this.maxKeys) {
