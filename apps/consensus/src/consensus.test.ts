@@ -54,6 +54,15 @@ const count = async (c: { get(): Promise<{ values: { value: number; labels: obje
 const synced = (c: Consensus) => waitFor(() => c.status().phase === 'synced', { timeoutMs: 10_000 });
 
 describe('Consensus coordinator', () => {
+  it('answers STATS at once with a stored chain (validated when committed), before the first round', async () => {
+    const { world, c } = setup([{ addr: addr(1), chain: A }], A.slice(0, 100));
+    await c.start();
+    c.onStats(statsFrom(7001));
+    expect(repliesTo(world.sentMessages, 7001)).toEqual([
+      { type: 'STATS_REPLY', height: 100, hash: A[99]!.hash },
+    ]);
+  });
+
   it('syncs on boot, and answers STATS only after the first round, with the committed tip', async () => {
     const { world, c } = setup([1, 2, 3].map((p) => ({ addr: addr(p), chain: A })));
     await c.start();

@@ -150,6 +150,9 @@ export class Consensus {
       }
     }
     if (this.stopped) return;
+    // A chain we stored was validated when it was committed: answer STATS with it from now on, so
+    // a peer asking once at our (re)start is not ignored while the first round runs.
+    if (this.tip.height >= 0) this.firstRoundDone = true;
     this.timers.push(setInterval(() => this.tick(), this.opts.tickMs ?? TICK_MS));
     this.timers.push(setInterval(() => this.requestRound('timer'), this.opts.intervalMs));
     this.timers.push(setInterval(() => this.reporter.report(this.state()), REPORT_MS));
@@ -250,7 +253,11 @@ export class Consensus {
     this.announces.onAnnounces(items, this.running);
   }
 
-  /** STATS_REPLY with our committed tip, once the first round has decided and we have a chain. */
+  /**
+   * STATS_REPLY with our committed tip: from the start when we restart with a stored chain,
+   * otherwise once the first round has decided (SPEC §5: consensus before answering STATS) and we
+   * have a chain.
+   */
   onStats(items: Inbound[]): void {
     if (!this.firstRoundDone || this.tip.height < 0 || this.tip.hash === null) {
       this.m.statsAnswered.inc(
