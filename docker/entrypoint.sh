@@ -10,8 +10,11 @@ case "$service" in
     echo "$service" >/tmp/chainsync-service
     exec node "/app/apps/$service/dist/main.js" "$@"
     ;;
+  --version)
+    exec node -e 'const v = process.versions; console.log(`chainsync ${require("/app/package.json").version} on Node.js ${v.node} (V8 ${v.v8}, libuv ${v.uv})`)'
+    ;;
   *)
-    echo "usage: docker run <image> gossip|consensus|validator|chain-store|api|devnet [args]" >&2
+    echo "usage: docker run <image> gossip|consensus|validator|chain-store|api|devnet [args] | --version" >&2
     echo "configuration is by environment variables; see docs/operating.md" >&2
     [ "$service" = "--help" ] && exit 0
     exit 2
