@@ -61,6 +61,7 @@ await runCli(USAGE, async () => {
   const peerExpiryMs = secondsArg('peer-expiry', values['peer-expiry'], MIN_TIMER_MS);
 
   const log = createLogger('devnet', 'devnet', (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info');
+  log.info({ nodeVersion: process.version, pid: process.pid }, 'starting');
   const chain = values.chain === undefined ? undefined : await readChainFile(values.chain, { difficulty });
   const devnet = await startDevnet({
     peers,

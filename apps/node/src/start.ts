@@ -66,7 +66,7 @@ async function run(o: StartOptions): Promise<number> {
   const cleanups: (() => Promise<void>)[] = [];
   const stopLogs = o.verbose ? followLogs(logDir, (t) => process.stderr.write(t)) : undefined;
 
-  say(`chainsync: data in ${o.dataDir}, logs in ${logDir}`);
+  say(`chainsync: data in ${o.dataDir}, logs in ${logDir}, on Node.js ${process.version}`);
   let code = 0;
   try {
     if (o.devnet) {
