@@ -65,7 +65,7 @@ IMAGE=chainsync:local   # docker-compose.yml's image
 log "image $IMAGE: $(docker run --rm "$IMAGE" --version), label chainsync.node-version=$(docker image inspect -f '{{ index .Config.Labels "chainsync.node-version" }}' "$IMAGE")"
 image_node=$(docker run --rm --entrypoint node "$IMAGE" -p process.versions.node)
 [ "${image_node%%.*}" = "${NODE_VERSION%%.*}" ] || { log "FAIL: the image runs Node.js $image_node, the project pins $NODE_VERSION"; exit 1; }
-nodes=$(docker run --rm --entrypoint sh "$IMAGE" -c 'find / -xdev -type f -name node -perm -u+x 2>/dev/null')
+nodes=$(docker run --rm --user root --entrypoint find "$IMAGE" / -xdev -type f -name node)
 [ "$nodes" = /usr/local/bin/node ] || { log "FAIL: node binaries in the image: $nodes (expected /usr/local/bin/node only)"; exit 1; }
 log "built in $((t1 - t0)) s; starting nats, gossip, consensus, ${VALIDATORS} validators, chain-store, api and the devnet"
 compose up --wait --wait-timeout 300 --scale validator="$VALIDATORS"  # --wait implies -d
