@@ -8,7 +8,8 @@ case "$service" in
     shift
     # The healthcheck runs as its own process: tell it which service (and so which port) this is.
     echo "$service" >/tmp/chainsync-service
-    exec node "/app/apps/$service/dist/main.js" "$@"
+    # The V8 options every service runs with (SERVICE_NODE_ARGS in libs/service-kit/src/node-args.ts).
+    exec node --max-semi-space-size=16 "/app/apps/$service/dist/main.js" "$@"
     ;;
   --version)
     exec node -e 'const v = process.versions; console.log(`chainsync ${require("/app/package.json").version} on Node.js ${v.node} (V8 ${v.v8}, libuv ${v.uv})`)'

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SERVICE_NODE_ARGS } from '@chainsync/service-kit';
 import { repoRoot } from '@chainsync/testing';
 
 /**
@@ -27,5 +28,12 @@ describe('the runtime', () => {
     expect(pkg.devDependencies['@types/node']).toMatch(new RegExp(`^\\^${major}\\.`));
     const froms = readFileSync(resolve(repoRoot, 'docker/Dockerfile'), 'utf8').match(/^FROM node:\S+/gm);
     expect(froms).toEqual([`FROM node:${major}`, `FROM node:${major}-bookworm-slim`]);
+  });
+
+  it("the image's entrypoint starts services with the same V8 options as the launcher", () => {
+    const entrypoint = readFileSync(resolve(repoRoot, 'docker/entrypoint.sh'), 'utf8');
+    expect(entrypoint).toContain(
+      `exec node ${SERVICE_NODE_ARGS.join(' ')} "/app/apps/$service/dist/main.js"`,
+    );
   });
 });

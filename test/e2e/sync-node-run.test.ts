@@ -10,6 +10,7 @@ import {
   waitFor,
   type ServiceProcess,
 } from '@chainsync/testing';
+import { SERVICE_NODE_ARGS } from '@chainsync/service-kit';
 import { startDevnet, type Devnet } from '../../apps/devnet/src/index.js';
 import { NodeClient } from '../../apps/node/src/node-client.js';
 
@@ -101,6 +102,11 @@ describe('npm run node', () => {
     for (const name of Object.keys(pids).filter((n) => n !== 'nats-server')) {
       const first = readFileSync(join(dataDir, 'logs', `${name}.log`), 'utf8').split('\n')[0]!;
       expect(JSON.parse(first), name).toMatchObject({ msg: 'starting', nodeVersion: process.version });
+      const argv = readFileSync(`/proc/${pids[name]}/cmdline`, 'utf8').split('\0');
+      expect(argv.slice(0, 1 + SERVICE_NODE_ARGS.length), name).toEqual([
+        process.execPath,
+        ...SERVICE_NODE_ARGS,
+      ]);
     }
 
     expect(await run.kill('SIGTERM')).toBe(0);

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DIFFICULTY, DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
-import { freeTcpPort, waitForTcp, waitReady } from '@chainsync/service-kit';
+import { SERVICE_NODE_ARGS, freeTcpPort, waitForTcp, waitReady } from '@chainsync/service-kit';
 import { RestartPolicy } from './restart-policy.js';
 
 /** One whole node: what `npm run node` and `launchNode()` start. */
@@ -208,7 +208,14 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
         const env = { ...common, ...spec.env, OPS_PORT: String(port) };
         const child = new Supervised(
           name,
-          () => spawnChild(name, process.execPath, [...(opts.nodeArgs ?? []), main], env, opts.logDir),
+          () =>
+            spawnChild(
+              name,
+              process.execPath,
+              [...SERVICE_NODE_ARGS, ...(opts.nodeArgs ?? []), main],
+              env,
+              opts.logDir,
+            ),
           notePid,
         );
         children.push(child);

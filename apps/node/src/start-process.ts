@@ -29,7 +29,10 @@ function installExitHook(): void {
   });
 }
 
-/** Runs `node <script> <args>`; stdout and stderr go to `logFile`; `onLine` sees each stdout line. */
+/**
+ * Runs `node <nodeArgs> <script> <args>`; stdout and stderr go to `logFile`; `onLine` sees each
+ * stdout line.
+ */
 export function spawnNode(
   name: string,
   script: string,
@@ -37,12 +40,13 @@ export function spawnNode(
   env: Record<string, string>,
   logFile: string,
   onLine?: (line: string) => void,
+  nodeArgs: readonly string[] = [],
 ): StartChild {
   installExitHook();
   // Own process group: a terminal's Ctrl-C reaches only `npm start`, which then stops each child
   // once, in order (a child that also got the SIGINT would see our SIGTERM as a second signal
   // and skip its graceful shutdown).
-  const proc = spawn(process.execPath, [script, ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
 import { launchNode, type NodeHandle } from './launcher.js';
-import { waitReady } from '@chainsync/service-kit';
+import { SERVICE_NODE_ARGS, waitReady } from '@chainsync/service-kit';
 import { ProgressView } from './progress.js';
 import { startDevnetProcess } from './start-devnet.js';
 import { followLogs } from './start-logs.js';
@@ -156,6 +156,8 @@ async function startApi(o: StartOptions, node: NodeHandle, logFile: string): Pro
       SERVICE_READYZ: readyz || 'none',
     },
     logFile,
+    undefined,
+    SERVICE_NODE_ARGS,
   );
   try {
     await Promise.race([
