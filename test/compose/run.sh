@@ -13,9 +13,21 @@ SYNC_TIMEOUT_S=${SYNC_TIMEOUT_S:-300}
 WORK_TIMEOUT_S=${WORK_TIMEOUT_S:-180}
 log() { echo "[compose-test] $*" >&2; }
 
+# The project's pinned Node.js (node_modules/.bin/node, installed by prepare.sh with the npm
+# packages): it runs this script's helpers, and the offline base images are built from it.
+SKIP_BUILD=1 bash scripts/prepare.sh
+export PATH="$PWD/node_modules/.bin:$PATH"
+NODE_VERSION=$(node -p process.versions.node)
+
 if [ -d "$TOOLS" ]; then
   "$TOOLS/start-dockerd.sh"
-  "$TOOLS/make-base-images.sh"
+  # node:<major>[-bookworm-slim] from exactly the pinned binary, as a registry would serve that
+  # major elsewhere. The script keeps a tag that exists, so one made from another build of the
+  # same major (an earlier pin) is rebuilt.
+  force=()
+  base_node=$(docker run --rm "node:${NODE_VERSION%%.*}-bookworm-slim" node -p process.versions.node 2>/dev/null || true)
+  [ -z "$base_node" ] || [ "$base_node" = "$NODE_VERSION" ] || force=(--force)
+  NODE_BIN="$(readlink -f node_modules/.bin/node)" "$TOOLS/make-base-images.sh" "${force[@]}"
 elif ! docker info >/dev/null 2>&1; then
   log "FAIL: no Docker engine, and $TOOLS (the offline Docker helpers) is absent."
   log "Start Docker (with compose v2 or docker-compose) and run again."
@@ -47,6 +59,14 @@ t0=$(date +%s)
 log "building the image (${COMPOSE[*]})"
 compose build >/tmp/chainsync-compose-build.log 2>&1 || { tail -40 /tmp/chainsync-compose-build.log >&2; exit 1; }
 t1=$(date +%s)
+# The image says which Node.js it runs: the pinned major (here the pinned build itself), and the
+# runtime stage holds that one node binary (the pinned `node` package is a pruned dev dependency).
+IMAGE=chainsync:local   # docker-compose.yml's image
+log "image $IMAGE: $(docker run --rm "$IMAGE" --version), label chainsync.node-version=$(docker image inspect -f '{{ index .Config.Labels "chainsync.node-version" }}' "$IMAGE")"
+image_node=$(docker run --rm --entrypoint node "$IMAGE" -p process.versions.node)
+[ "${image_node%%.*}" = "${NODE_VERSION%%.*}" ] || { log "FAIL: the image runs Node.js $image_node, the project pins $NODE_VERSION"; exit 1; }
+nodes=$(docker run --rm --user root --entrypoint find "$IMAGE" / -xdev -type f -name node)
+[ "$nodes" = /usr/local/bin/node ] || { log "FAIL: node binaries in the image: $nodes (expected /usr/local/bin/node only)"; exit 1; }
 log "built in $((t1 - t0)) s; starting nats, gossip, consensus, ${VALIDATORS} validators, chain-store, api and the devnet"
 compose up --wait --wait-timeout 300 --scale validator="$VALIDATORS"  # --wait implies -d
 t2=$(date +%s)

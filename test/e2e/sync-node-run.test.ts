@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import {
   waitFor,
   type ServiceProcess,
 } from '@chainsync/testing';
+import { SERVICE_NODE_ARGS } from '@chainsync/service-kit';
 import { startDevnet, type Devnet } from '../../apps/devnet/src/index.js';
 import { NodeClient } from '../../apps/node/src/node-client.js';
 
@@ -95,6 +96,17 @@ describe('npm run node', () => {
       expect(await client.tip()).toEqual({ height: 299, hash: devnet.chain[299]!.hash });
     } finally {
       await client.close();
+    }
+    // Every service runs on the launcher's own node (the project's pinned one) and says so first.
+    expect(line).toContain(`up on Node.js ${process.version} —`);
+    for (const name of Object.keys(pids).filter((n) => n !== 'nats-server')) {
+      const first = readFileSync(join(dataDir, 'logs', `${name}.log`), 'utf8').split('\n')[0]!;
+      expect(JSON.parse(first), name).toMatchObject({ msg: 'starting', nodeVersion: process.version });
+      const argv = readFileSync(`/proc/${pids[name]}/cmdline`, 'utf8').split('\0');
+      expect(argv.slice(0, 1 + SERVICE_NODE_ARGS.length), name).toEqual([
+        process.execPath,
+        ...SERVICE_NODE_ARGS,
+      ]);
     }
 
     expect(await run.kill('SIGTERM')).toBe(0);

@@ -91,6 +91,7 @@ await runCli(USAGE, async () => {
     throw new UsageError('--hostile attacks the --bootstrap peer: give exactly one');
 
   const log = createLogger('devnet', 'devnet', (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info');
+  log.info({ nodeVersion: process.version, pid: process.pid }, 'starting');
   const chain = values.chain === undefined ? undefined : await readChainFile(values.chain, { difficulty });
   const devnet = await startDevnet({
     peers,

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DIFFICULTY, DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
-import { freeTcpPort, waitForTcp, waitReady } from '@chainsync/service-kit';
+import { SERVICE_NODE_ARGS, freeTcpPort, waitForTcp, waitReady } from '@chainsync/service-kit';
 import { diesWithLauncher } from './child-lifeline.js';
 import { LockHeldError, NodeLock } from './node-lock.js';
 import { processId, type ProcessId } from './proc-info.js';
@@ -229,7 +229,14 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
           throw new LaunchError('not_built', `${main} is missing: build first (npm run build)`);
         const env = { ...common, ...spec.env, OPS_PORT: String(port) };
         const child = supervised(name, () =>
-          spawnChild(name, process.execPath, [...(opts.nodeArgs ?? []), main], env, opts.logDir, true),
+          spawnChild(
+            name,
+            process.execPath,
+            [...SERVICE_NODE_ARGS, ...(opts.nodeArgs ?? []), main],
+            env,
+            opts.logDir,
+            true,
+          ),
         );
         children.push(child);
         opsPorts[name] = port;

@@ -30,7 +30,7 @@ export async function main(args: string[]): Promise<void> {
     process.exit(1);
   }
   process.stderr.write(
-    `chainsync run: node "${opts.name}" up — UDP ${opts.udpHost ?? '0.0.0.0'}:${opts.udpPort}, ` +
+    `chainsync run: node "${opts.name}" up on Node.js ${process.version} — UDP ${opts.udpHost ?? '0.0.0.0'}:${opts.udpPort}, ` +
       `NATS ${node.natsUrl} (prefix ${node.prefix}), ops ports ${JSON.stringify(node.opsPorts)}, ` +
       `pids ${JSON.stringify(node.pids)}\n`,
   );

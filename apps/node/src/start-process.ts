@@ -31,7 +31,7 @@ function installExitHook(): void {
 }
 
 /**
- * Runs `node <script> <args>`; stdout and stderr go to `logFile`; `opts.onLine` sees each stdout
+ * Runs `node <nodeArgs> <script> <args>`; stdout and stderr go to `logFile`; `opts.onLine` sees each stdout
  * line. The child exits when this process is gone (child-lifeline.ts): through the lifeline when
  * it is a runService service (`opts.watchesLifeline`), else through setpriv.
  */
@@ -41,10 +41,15 @@ export function spawnNode(
   args: string[],
   env: Record<string, string>,
   logFile: string,
-  opts: { watchesLifeline: boolean; onLine?: (line: string) => void },
+  opts: { watchesLifeline: boolean; onLine?: (line: string) => void; nodeArgs?: readonly string[] },
 ): StartChild {
   installExitHook();
-  const child = diesWithLauncher(process.execPath, [script, ...args], 'pipe', opts.watchesLifeline);
+  const child = diesWithLauncher(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), script, ...args],
+    'pipe',
+    opts.watchesLifeline,
+  );
   // Own process group: a terminal's Ctrl-C reaches only `npm start`, which then stops each child
   // once, in order (a child that also got the SIGINT would see our SIGTERM as a second signal
   // and skip its graceful shutdown).

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
 import { launchNode, type NodeHandle } from './launcher.js';
 import { LockHeldError, NodeLock } from './node-lock.js';
-import { waitReady } from '@chainsync/service-kit';
+import { SERVICE_NODE_ARGS, waitReady } from '@chainsync/service-kit';
 import { ProgressView } from './progress.js';
 import { startDevnetProcess } from './start-devnet.js';
 import { followLogs } from './start-logs.js';
@@ -77,7 +77,7 @@ async function run(o: StartOptions): Promise<number> {
   const cleanups: (() => Promise<void>)[] = [];
   const stopLogs = o.verbose ? followLogs(logDir, (t) => process.stderr.write(t)) : undefined;
 
-  say(`chainsync: data in ${o.dataDir}, logs in ${logDir}`);
+  say(`chainsync: data in ${o.dataDir}, logs in ${logDir}, on Node.js ${process.version}`);
   let code = 0;
   try {
     if (o.devnet) {
@@ -168,7 +168,7 @@ async function startApi(o: StartOptions, node: NodeHandle, logFile: string): Pro
       SERVICE_READYZ: readyz || 'none',
     },
     logFile,
-    { watchesLifeline: true },
+    { watchesLifeline: true, nodeArgs: SERVICE_NODE_ARGS },
   );
   try {
     await Promise.race([

@@ -3,6 +3,7 @@ export * from './config.js';
 export * from './lifeline.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './node-args.js';
 export * from './ops-server.js';
 export * from './service.js';
 export * from './net.js';

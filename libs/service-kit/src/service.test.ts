@@ -91,6 +91,22 @@ describe('config', () => {
     expect(lines[0]).toMatch(/OPS_PORT="abc".*expected integer/);
   });
 
+  it('logs the Node.js version it runs on in its first line', async () => {
+    // Nothing listens on this port: the line comes before NATS is tried.
+    const p = runSample({
+      LOG_LEVEL: 'info',
+      OPS_PORT: '0',
+      NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+    });
+    await waitFor(() => p.output().includes('"msg":"starting"'), {
+      timeoutMs: 20_000,
+      what: 'the start line',
+    });
+    await p.kill();
+    const first = JSON.parse(p.output().split('\n')[0]!) as Record<string, unknown>;
+    expect(first).toMatchObject({ msg: 'starting', service: 'sample', nodeVersion: process.version });
+  });
+
   it('names a bad NATS_URL too', async () => {
     const p = runSample({ NATS_URL: 'http://x', OPS_PORT: '0' });
     expect(await p.exited).toBe(2);

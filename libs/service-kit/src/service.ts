@@ -58,6 +58,9 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
     throw err;
   }
   const log = createLogger(def.name, config.NODE_NAME, config.LOG_LEVEL as never);
+  // The runtime a service really runs on (the project pins one; a container or a stray PATH may
+  // bring another), on the first line of every service's log. `node` is taken: it is the node's name.
+  log.info({ nodeVersion: process.version, pid: process.pid }, 'starting');
   const metrics = new Metrics(def.name, config.NODE_NAME);
   const closers: (() => Promise<void> | void)[] = [];
   const checks: ReadinessCheck[] = [];
