@@ -53,17 +53,22 @@ export const CHECK_GRACE_MS = 300;
 export const BATCH_BLOCKS = 128;
 /**
  * Batches downloading or validating at once: their blocks are the only ones held in memory
- * (validated batches go to the store's staging at once). 64 × 128 blocks ≈ 3–4 MB.
+ * (validated batches go to the store's staging at once). 128 × 128 blocks ≈ 6–7 MB, and room
+ * for the windows of four far peers (4 × 1 000 requests in flight).
  */
-export const MAX_ACTIVE_BATCHES = 64;
+export const MAX_ACTIVE_BATCHES = 128;
 /** Download attempts of one batch at sources that were not blamed for it, before the target fails. */
 export const MAX_BATCH_ATTEMPTS = 5;
 /** Requests a new source may have in flight: enough to fill a LAN round trip at once. */
 export const INITIAL_WINDOW = 32;
 /** A source never drops below this: a lossy but honest peer still contributes. */
 export const MIN_WINDOW = 4;
-/** A fast source grows to this: ~150 KB of replies in flight, a few ms of a fast peer's output. */
-export const MAX_WINDOW = 512;
+/**
+ * A fast source grows to this. On a near peer the delay-based growth (Source.grow) stops far
+ * below it; it matters on long paths, where the window must hold rate × round trip: 20 000
+ * blocks/s from one peer 50 ms away is 1 000 requests in flight (~400 KB of replies).
+ */
+export const MAX_WINDOW = 2048;
 /**
  * Requests a source may have queued beyond what its path holds (see Source.grow): below QUEUE_LOW
  * the window grows, above QUEUE_HIGH it shrinks. A few dozen queued requests keep a peer busy

@@ -31,6 +31,7 @@ Starts K protocol peers on ports P..P+K-1 that gossip with each other and the bo
                            drop=0.3 delay=50ms lie corrupt=0.2 silent fork=H
   --gossip-interval SECONDS  re-gossip period (default 30)
   --peer-expiry SECONDS      forget peers silent this long (default 60)
+  --report-requests        on stop, print {"getBlock":{count,first,last}} (epoch ms; benchmarks)
   --hostile MODE,…|all     also mount these attacks on the --bootstrap peer (exactly one: the node;
                            --hostile help: what each mode does and its knobs):
                            ${HOSTILE_MODES.slice(0, 7).join(' ')}
@@ -56,6 +57,7 @@ await runCli(USAGE, async () => {
       faults: { type: 'string' },
       'gossip-interval': { type: 'string' },
       'peer-expiry': { type: 'string' },
+      'report-requests': { type: 'boolean' },
       hostile: { type: 'string' },
       'hostile-option': { type: 'string' },
       'hostile-seed': { type: 'string' },
@@ -134,7 +136,12 @@ await runCli(USAGE, async () => {
       const stopped = hostile
         ? hostile.stop().then(() => summarize(hostile.stats(), log))
         : Promise.resolve();
-      stopped.then(() => devnet.stop()).then(resolve, resolve);
+      stopped
+        .then(() => devnet.stop())
+        .then(() => {
+          if (values['report-requests']) console.log(JSON.stringify({ getBlock: requestSummary(devnet) }));
+        })
+        .then(resolve, resolve);
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
@@ -142,3 +149,13 @@ await runCli(USAGE, async () => {
   log.info('devnet stopped');
   return 0;
 });
+
+/** When the devnet's peers got their first and last GET_BLOCK, and how many (benchmarks read it). */
+function requestSummary(devnet: { peers: { counters: { getBlocks: number; firstGetBlockAt: number; lastGetBlockAt: number } }[] }) {
+  const asked = devnet.peers.map((p) => p.counters).filter((c) => c.getBlocks > 0);
+  return {
+    count: asked.reduce((n, c) => n + c.getBlocks, 0),
+    first: asked.length > 0 ? Math.min(...asked.map((c) => c.firstGetBlockAt)) : null,
+    last: asked.length > 0 ? Math.max(...asked.map((c) => c.lastGetBlockAt)) : null,
+  };
+}

@@ -69,6 +69,10 @@ export interface PeerCounters {
   announcesIgnored: number;
   mined: number;
   sendErrors: number;
+  /** GET_BLOCKs received, and when the first and the last came (epoch ms; 0 before any). */
+  getBlocks: number;
+  firstGetBlockAt: number;
+  lastGetBlockAt: number;
 }
 
 /** A block extends `tip` when it sits right above it and validates against it. */
@@ -104,6 +108,9 @@ export class DevnetPeer {
     announcesIgnored: 0,
     mined: 0,
     sendErrors: 0,
+    getBlocks: 0,
+    firstGetBlockAt: 0,
+    lastGetBlockAt: 0,
   };
 
   private served: ServedChain;
@@ -291,6 +298,9 @@ export class DevnetPeer {
   }
 
   private onGetBlock(height: number, to: PeerAddr): void {
+    const c = this.counters;
+    c.lastGetBlockAt = Date.now();
+    if (c.getBlocks++ === 0) c.firstGetBlockAt = c.lastGetBlockAt;
     if (this.faults.silent) return;
     const bytes = this.served.reply(height);
     if (bytes === undefined) return this.reply(NULL_REPLY, to);
