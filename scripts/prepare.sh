@@ -46,6 +46,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
 fi
 
-if [ "${SKIP_BUILD:-}" != "1" ]; then
+# The build: skipped at once when no source, manifest or config changed since the last one (a
+# `find` takes milliseconds; starting Nx to learn that it has nothing to do takes most of a second,
+# which every `npm run node` and `npm start` would pay).
+STAMP=node_modules/.chainsync-build-stamp
+changed() {
+  [ ! -f "$STAMP" ] || [ -n "$(find apps libs test package.json package-lock.json tsconfig.base.json nx.json \
+    \( -name node_modules -o -name dist -o -name '*.tsbuildinfo' -o -name 'test-results.json' \) -prune \
+    -o -newer "$STAMP" -type f -print -quit 2>/dev/null)" ]
+}
+if [ "${SKIP_BUILD:-}" != "1" ] && changed; then
+  touch "$STAMP.new"
   npx nx run-many -t build --outputStyle=static >/tmp/chainsync-build.log 2>&1 || { cat /tmp/chainsync-build.log >&2; exit 1; }
+  mv "$STAMP.new" "$STAMP" # sources changed during the build stay newer than the stamp
 fi
