@@ -53,9 +53,9 @@ await runService({
     height.set(store.tip().height);
     staged.set(store.stagedCount());
 
-    const committed = (tip: { height: number; hash: string | null }) => {
+    const committed = (tip: { height: number; hash: string | null }, replacedFrom?: number) => {
       height.set(tip.height);
-      bus.publish('store.committed', tip);
+      bus.publish('store.committed', replacedFrom === undefined ? tip : { ...tip, replacedFrom });
     };
     /** After any write: LMDB's own counts, O(1), so the gauge never scans. */
     const countStaged = () => staged.set(store.stagedCount());
@@ -120,7 +120,7 @@ await runService({
         if (r.replaced > 0) reorgs.inc();
         replaced.inc(r.replaced);
         log.info({ fromHeight: req.fromHeight, tip: r.tip, replaced: r.replaced }, 'switch committed');
-        committed(r.tip);
+        committed(r.tip, r.replaced > 0 ? req.fromHeight : undefined);
         countStaged();
         return r;
       },

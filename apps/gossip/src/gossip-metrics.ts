@@ -81,6 +81,10 @@ export function gossipMetrics(m: Metrics) {
     sendErrors: m.counter('send_errors_total', 'UDP sends that failed'),
     oversizeSends: m.counter('oversize_sends_total', 'Datagrams sent although above MAX_SEND_BYTES'),
     netInBatches: m.counter('net_in_batches_total', 'net.in batches published, by type', ['type']),
+    cacheReplies: m.counter('block_cache_total', 'GET_BLOCKs answered from the block cache, or not', [
+      'result',
+    ]),
+    cacheBytes: m.gauge('block_cache_bytes', 'Bytes of encoded replies in the block cache'),
     consensusTriggers: m.counter('consensus_triggers_total', 'consensus.run requests from CONSENSUS', [
       'result',
     ]),

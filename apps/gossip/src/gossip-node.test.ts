@@ -3,6 +3,7 @@ import {
   MAX_BUS_PAYLOAD_BYTES,
   MAX_DATAGRAM_BYTES,
   encodeMessage,
+  type Block,
   type Inbound,
   type Message,
   type MessageType,
@@ -22,6 +23,7 @@ function setup(
     failSends?: boolean;
     publishThrows?: boolean;
     node?: Partial<NodeOptions>;
+    readBlocks?: (from: number, count: number) => Promise<Block[]>;
   } = {},
 ) {
   const sent: { to: PeerAddr; msg: Message; bytes: number }[] = [];
@@ -66,6 +68,7 @@ function setup(
         return true;
       },
       runConsensus: opts.consensus ?? (() => Promise.resolve({ ok: true })),
+      readBlocks: opts.readBlocks ?? (() => Promise.resolve([])),
       newId: () => `own-${++ids}`,
       now: () => clock,
       rng: Math.random,
@@ -415,5 +418,66 @@ describe('GossipNode', () => {
     t.flushTimers();
     expect(t.published.find((p) => p.type === 'CONSENSUS')?.items).toHaveLength(3);
     expect(await t.counter('consensus_triggers_total', { result: 'already_pending' })).toBe(1);
+  });
+
+  describe('serving GET_BLOCK from the block cache', () => {
+    const chain: Block[] = Array.from({ length: 1000 }, (_, h) => ({
+      height: h,
+      hash: h.toString(16).padStart(64, '0'),
+      minedBy: 'm',
+      messages: [],
+      nonce: String(h),
+      timestamp: 1_700_000_000 + h,
+    }));
+    const reads: number[] = [];
+    const readBlocks = async (from: number, count: number) => {
+      reads.push(from);
+      return chain.slice(from, from + count);
+    };
+    /** The asker answers a STATS of ours: proven, so the budget of strangers is not what this tests. */
+    const prove = (node: GossipNode) => {
+      node.onNetOut({ items: [{ to: at(7000), msg: { type: 'STATS' } }] });
+      node.onDatagram(
+        Buffer.from(JSON.stringify({ type: 'STATS_REPLY', height: 1, hash: 'a'.repeat(64) })),
+        at(7000),
+      );
+    };
+    const getBlock = (node: GossipNode, h: number) =>
+      node.onDatagram(Buffer.from(JSON.stringify({ type: 'GET_BLOCK', height: h })), at(7000));
+
+    it('reads ahead on a miss and answers the following heights itself; a reorg drops what it replaced', async () => {
+      const { node, sent, published, flushTimers: flush } = setup({ readBlocks });
+      prove(node);
+      node.onCommitted({ height: 999 });
+      getBlock(node, 0); // a miss: chain-store answers it; the heights above are read ahead
+      flush();
+      expect(published.filter((p) => p.type === 'GET_BLOCK')).toHaveLength(1);
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(reads).toEqual([0]);
+      for (let h = 1; h < 100; h++) getBlock(node, h);
+      flush();
+      const replies = sent.filter((s) => s.msg.type === 'GET_BLOCK_REPLY');
+      expect(replies.map((r) => (r.msg as Block).height)).toEqual(
+        Array.from({ length: 99 }, (_, i) => i + 1),
+      );
+      expect(published.filter((p) => p.type === 'GET_BLOCK')).toHaveLength(1); // no more bus round trips
+      node.onCommitted({ height: 999, replacedFrom: 50 });
+      getBlock(node, 60);
+      flush();
+      expect(published.filter((p) => p.type === 'GET_BLOCK')).toHaveLength(2); // replaced: asked of the store again
+    });
+
+    it('never answers from the cache above the committed tip', async () => {
+      const { node, sent, flushTimers: flush } = setup({ readBlocks });
+      prove(node);
+      node.onCommitted({ height: 10 });
+      getBlock(node, 0);
+      await Promise.resolve();
+      await Promise.resolve();
+      getBlock(node, 11);
+      flush();
+      expect(sent.filter((s) => s.msg.type === 'GET_BLOCK_REPLY')).toEqual([]);
+    });
   });
 });

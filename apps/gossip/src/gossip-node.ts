@@ -3,6 +3,7 @@ import {
   MESSAGE_TYPES,
   encodeMessage,
   parseDatagram,
+  type Block,
   type MessageType,
   type NetOut,
   type ParseNotes,
@@ -12,6 +13,7 @@ import {
 import { jsonBytes, splitByBytes, type Logger, type RateLimitedLog } from '@chainsync/service-kit';
 import { ANSWERS, AddressProofs, type ProofOutcome, type ProvingRequest } from './address-proofs.js';
 import { InboundBatcher } from './batcher.js';
+import { BlockCache, READ_AHEAD_BLOCKS } from './block-cache.js';
 import { checkGossipHost, hostPolicy } from './host-policy.js';
 import {
   onGossip,
@@ -54,6 +56,8 @@ export interface NodeIo {
   sendUdp(to: PeerAddr, data: Uint8Array, onError: (err: Error) => void): void;
   /** Publishes one encoded `net.in.<TYPE>` payload; false if the bus refused it (counted there). */
   publishNetIn(type: MessageType, payload: Uint8Array): boolean;
+  /** Committed blocks from `from` (store.range): what the block cache reads ahead. */
+  readBlocks(from: number, count: number): Promise<Block[]>;
   /** `consensus.run`; a rejection is counted. */
   runConsensus(): Promise<unknown>;
   newId(): string;
@@ -108,6 +112,8 @@ export class GossipNode {
   /** Bootstrap peers given by name: no forged source is a name, so they count as proven. */
   private readonly namedPeers: ReadonlySet<string>;
   private readonly batcher: InboundBatcher;
+  /** Committed blocks read ahead, so a peer walking the chain is answered here (block-cache.ts). */
+  readonly blocks = new BlockCache();
   private readonly peerLines = new LineBudget(PEER_LOG_LINES_PER_WINDOW, PEER_LOG_WINDOW_MS);
   /** Filled in by each parse (one object, reused: nothing allocated for it per datagram). */
   private readonly parseNotes: ParseNotes = { exact: false, stripped: false };
@@ -251,6 +257,9 @@ export class GossipNode {
       case 'CONSENSUS':
         this.triggerConsensus();
         break;
+      case 'GET_BLOCK':
+        if (this.serveCached(msg.height, from)) return;
+        break;
     }
     // The datagram's own bytes travel on when they are exactly the checked message (the bulk of
     // a sync); otherwise the message is serialised: only what was understood goes on. A leading
@@ -298,8 +307,45 @@ export class GossipNode {
    * forward). `proving`: a request whose answer from `to` will prove that address.
    */
   private send(out: Outgoing, reply: boolean, proving?: ProvingRequest): void {
-    const data = encodeMessage(out.msg);
-    const type = out.msg.type;
+    this.sendBytes(out.to, out.msg.type, encodeMessage(out.msg), reply, proving);
+  }
+
+  /** `store.committed`: the chain's new tip, and where a reorg replaced blocks. */
+  onCommitted(tip: { height: number; replacedFrom?: number }): void {
+    this.guard('committed', () => this.blocks.committed(tip.height, tip.replacedFrom));
+  }
+
+  /**
+   * A GET_BLOCK answered from the block cache when it holds the height (true: done). Either way,
+   * the heights above it are read ahead when they are not cached yet.
+   */
+  private serveCached(height: number, from: PeerAddr): boolean {
+    const cached = this.blocks.get(height);
+    if (cached) {
+      this.metrics.cacheReplies.inc({ result: 'hit' });
+      this.sendBytes(from, 'GET_BLOCK_REPLY', cached, true);
+    } else {
+      this.metrics.cacheReplies.inc({ result: 'miss' });
+    }
+    const ahead = this.blocks.readAheadFrom(height);
+    if (ahead !== null) {
+      this.io.readBlocks(ahead, READ_AHEAD_BLOCKS).then(
+        (blocks) => this.guard('read_ahead', () => this.blocks.filled(ahead, blocks)),
+        () => this.blocks.failed(ahead),
+      );
+    }
+    return cached !== undefined;
+  }
+
+  /** `send` for a datagram already encoded (a cached GET_BLOCK_REPLY). */
+  private sendBytes(
+    to: PeerAddr,
+    type: MessageType,
+    data: Uint8Array,
+    reply: boolean,
+    proving?: ProvingRequest,
+  ): void {
+    const out = { to };
     if (data.byteLength > MAX_UDP_PAYLOAD_BYTES) {
       this.metrics.sendsRefused.too_large.inc();
       this.warnings.warn('send_too_large', { type, bytes: data.byteLength }, 'not sent: exceeds UDP');
@@ -403,6 +449,7 @@ export class GossipNode {
     this.metrics.seenIds.set(this.seen.size);
     this.metrics.proofEntries.set(this.proofs.size);
     this.metrics.sendBuckets.set(this.budget.size);
+    this.metrics.cacheBytes.set(this.blocks.sizeBytes);
   }
 
   /** Runs an entry point; what it throws is counted and logged, never passed to the caller. */

@@ -157,3 +157,18 @@ export const CONSENSUS_RUN_TIMEOUT_MS = 2_000;
 /** Peer joined/expired lines per 10 s: every real event is logged; a fake-peer flood is summarised. */
 export const PEER_LOG_LINES_PER_WINDOW = 50;
 export const PEER_LOG_WINDOW_MS = 10_000;
+
+// ---- Serving GET_BLOCK from gossip (block-cache.ts) ----
+/**
+ * Encoded GET_BLOCK_REPLYs kept in gossip: 8 MiB is ~20 000 blocks, several peers walking the chain
+ * at once; the memory a node spends to answer them without a bus round trip per block.
+ */
+export const BLOCK_CACHE_BYTES = 8 * 1024 * 1024;
+/** Blocks read from the store at once ahead of a walking peer (store.range returns at most 500). */
+export const READ_AHEAD_BLOCKS = 500;
+/**
+ * A read ahead starts when fewer than this many heights above a request are cached: more than a
+ * pipelining peer keeps in flight (our own sync keeps up to a few hundred per source), so it does
+ * not outrun the cache while one read is under way.
+ */
+export const READ_AHEAD_MARGIN = 300;

@@ -73,6 +73,8 @@ await runService({
         sendUdp: udp.send,
         publishNetIn: (type, payload) => bus.publishEncoded(netInSubject(type), payload),
         runConsensus: () => bus.call('consensus.run', {}, CONSENSUS_RUN_TIMEOUT_MS),
+        readBlocks: async (from, count) =>
+          (await bus.call('store.range', { from, count }, CONSENSUS_RUN_TIMEOUT_MS)).blocks,
         newId: randomUUID,
         now: Date.now,
         rng: Math.random,
@@ -89,6 +91,12 @@ await runService({
     );
 
     bus.on('net.out', (payload) => gossip.onNetOut(payload));
+    // The block cache follows the committed tip (and drops what a reorg replaced).
+    bus.on('store.committed', (tip) => gossip.onCommitted(tip));
+    bus
+      .call('store.tip', {}, CONSENSUS_RUN_TIMEOUT_MS)
+      .then((r) => gossip.onCommitted(r.tip))
+      .catch(() => undefined); // chain-store not up yet: the next commit tells
     bus.serve('peers.list', () => gossip.peersList(), { queue: QueueGroups.gossip });
 
     gossip.join();

@@ -156,7 +156,8 @@ export interface ConsensusStatus {
 /** Event subjects: name → payload. */
 export interface EventSubjects {
   'net.out': NetOut;
-  'store.committed': Tip;
+  /** The new tip after a commit; `replacedFrom`: the first height a reorg replaced (caches drop from there). */
+  'store.committed': Tip & { replacedFrom?: number };
 }
 
 export type RequestSubject = keyof RequestSubjects;
