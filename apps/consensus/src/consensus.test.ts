@@ -164,10 +164,18 @@ describe('Consensus coordinator', () => {
     await waitFor(() => c.status().roundsCompleted >= 2, { timeoutMs: 5_000 });
   });
 
-  it('says peers_error (not no_peers) when the peer table cannot be read', async () => {
+  it('waits for gossip before its first round, and says peers_error (not no_peers) when the peer table cannot be read', async () => {
     const { world, c, metrics } = setup([{ addr: addr(1), chain: A }]);
-    world.peers = () => Promise.reject(new Error('peers.list: payload_too_large'));
+    // gossip starts alongside: its first answers are "no responders".
+    let notUp = 3;
+    const peers = world.peers.bind(world);
+    world.peers = () => (notUp-- > 0 ? Promise.reject(new Error('peers.list: no responders')) : peers());
     await c.start();
+    await synced(c);
+    expect(await count(metrics.rounds, { result: 'peers_error' })).toBe(0);
+    world.peers = () => Promise.reject(new Error('peers.list: payload_too_large'));
+    await new Promise((r) => setTimeout(r, 20));
+    c.requestRound('timer');
     await waitFor(async () => (await count(metrics.rounds, { result: 'peers_error' })) >= 1, {
       timeoutMs: 5_000,
     });

@@ -75,8 +75,8 @@ export type RoundOutcome =
 const NETWORK_TRIGGERED: ReadonlySet<RoundReason> = new Set(['run', 'taller_stats', 'taller_announce']);
 /** Job failures that end one target: the next backed target is tried at once. */
 const TARGET_FAILURES: ReadonlySet<JobFailure> = new Set(['sources_failed', 'sources_silent']);
-/** How often start() asks again for the tip while chain-store is not up. */
-const STORE_RETRY_MS = 500;
+/** How often start() asks again while chain-store or gossip is not up yet (they start alongside). */
+const START_RETRY_MS = 50;
 /** Gauges and the progress / stall checks run this often. */
 const REPORT_MS = 1_000;
 
@@ -137,18 +137,13 @@ export class Consensus {
     );
   }
 
-  /** Loads the tip (waiting for the store if it is not up yet), starts the timers and the boot round. */
+  /**
+   * Loads the tip and waits until gossip answers (both start alongside this service), then starts
+   * the timers and the boot round.
+   */
   async start(): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt++) {
-      try {
-        this.setTip(await this.io.tip());
-        break;
-      } catch (err) {
-        if (attempt % 10 === 0)
-          this.log.warn({ err: String(err) }, 'store.tip failed; waiting for chain-store');
-        await new Promise((r) => setTimeout(r, STORE_RETRY_MS));
-      }
-    }
+    await this.untilUp('chain-store', async () => this.setTip(await this.io.tip()));
+    await this.untilUp('gossip', () => this.io.peers());
     if (this.stopped) return;
     // A chain we stored was validated when it was committed: answer STATS with it from now on, so
     // a peer asking once at our (re)start is not ignored while the first round runs.
@@ -158,6 +153,19 @@ export class Consensus {
     this.timers.push(setInterval(() => this.reporter.report(this.state()), REPORT_MS));
     this.setPhase('idle');
     this.requestRound('boot');
+  }
+
+  /** Retries `call` every START_RETRY_MS until it answers (or we stop); a warning every 5 s. */
+  private async untilUp(service: string, call: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await call();
+        return;
+      } catch (err) {
+        if (attempt > 0 && attempt % 100 === 0) this.log.warn({ err: String(err) }, `waiting for ${service}`);
+        await new Promise((r) => setTimeout(r, START_RETRY_MS));
+      }
+    }
   }
 
   stop(): void {
