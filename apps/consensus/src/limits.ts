@@ -53,10 +53,10 @@ export const CHECK_GRACE_MS = 300;
 export const BATCH_BLOCKS = 128;
 /**
  * Batches downloading or validating at once: their blocks are the only ones held in memory
- * (validated batches go to the store's staging at once). 128 × 128 blocks ≈ 6–7 MB, and room
- * for the windows of four far peers (4 × 1 000 requests in flight).
+ * (validated batches go to the store's staging at once). 64 × 128 blocks, ~8 000 blocks: room for
+ * the windows of four far peers (4 × 1 000–2 000 requests in flight) at a few MB.
  */
-export const MAX_ACTIVE_BATCHES = 128;
+export const MAX_ACTIVE_BATCHES = 64;
 /** Download attempts of one batch at sources that were not blamed for it, before the target fails. */
 export const MAX_BATCH_ATTEMPTS = 5;
 /** Requests a new source may have in flight: enough to fill a LAN round trip at once. */
@@ -110,6 +110,11 @@ export const STALL_TICK_MS = 250;
 export const MAX_VALIDATE_IN_FLIGHT = 8;
 /** store.stage requests in flight at once (one writer; a couple keep it busy). */
 export const MAX_STAGE_IN_FLIGHT = 2;
+/**
+ * Blocks per store.stage request when valid batches wait: each request is one LMDB transaction,
+ * so a few batches together cost the store less per block (bus-io still cuts it by bytes).
+ */
+export const MAX_BLOCKS_PER_STAGE = 1024;
 /**
  * Encoded bytes of block JSON per bus request. Blocks are measured in UTF-8 bytes (a block of
  * 3-byte characters is three times its string length); half the bus cap leaves room for the head.

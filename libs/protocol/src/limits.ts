@@ -72,8 +72,12 @@ export const SEEN_GOSSIP_ID_TTL_MS = 10 * 60_000;
 // ---- Bus ----
 /** NATS' default max_payload is 1 MiB; we stay well below it so a batch never bounces. */
 export const MAX_BUS_PAYLOAD_BYTES = 900 * 1024;
-/** Blocks per batch on the bus: ~300 B each, so a full batch is ~150 KiB. */
-export const MAX_BLOCKS_PER_BATCH = 500;
+/**
+ * Blocks in one bus request (validate, store.append, store.stage): a sanity bound on the count;
+ * what really bounds a request is its encoded size (senders cut at ~512 KiB, the bus refuses past
+ * MAX_BUS_PAYLOAD_BYTES). ~350 B a block: 2 048 of them are ~700 KiB.
+ */
+export const MAX_BLOCKS_PER_BATCH = 2048;
 /** store.range may return at most this many blocks per request. */
 export const MAX_RANGE_BLOCKS = 500;
 /**
