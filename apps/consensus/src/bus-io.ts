@@ -1,7 +1,13 @@
 import type { Block, BlockVerdict, Message, PeerAddr, RequestSubject } from '@chainsync/protocol';
 import type { Bus } from '@chainsync/service-kit';
 import type { ConsensusIo } from './consensus.js';
-import { BUS_BATCH_BYTES, BUS_TIMEOUT_MS, MAX_BLOCKS_PER_BATCH, VALIDATE_TIMEOUT_MS } from './limits.js';
+import {
+  BUS_BATCH_BYTES,
+  BUS_TIMEOUT_MS,
+  MAX_BLOCKS_PER_BATCH,
+  MAX_NET_GET_HEIGHTS,
+  VALIDATE_TIMEOUT_MS,
+} from './limits.js';
 import type { ConsensusMetrics } from './metrics.js';
 
 /** Datagrams per net.out message: ~70 B each as JSON, so a full one stays far below the bus cap. */
@@ -72,7 +78,26 @@ export function busIo(bus: Bus, m: ConsensusMetrics, difficulty: number): Consen
     now: Date.now,
     sendMessages,
     send(requests) {
-      sendMessages(requests.map((r) => ({ to: r.to, msg: { type: 'GET_BLOCK', height: r.height } })));
+      // Grouped by peer: one net.get carries the heights, gossip makes the datagrams.
+      const byPeer = new Map<string, { to: PeerAddr; heights: number[] }>();
+      for (const r of requests) {
+        const key = `${r.to.host}:${r.to.port}`;
+        let item = byPeer.get(key);
+        if (!item) byPeer.set(key, (item = { to: r.to, heights: [] }));
+        item.heights.push(r.height);
+      }
+      let items: { to: PeerAddr; heights: number[] }[] = [];
+      let n = 0;
+      for (const item of byPeer.values()) {
+        if (n + item.heights.length > MAX_NET_GET_HEIGHTS && items.length > 0) {
+          bus.publish('net.get', { items });
+          items = [];
+          n = 0;
+        }
+        items.push(item);
+        n += item.heights.length;
+      }
+      if (items.length > 0) bus.publish('net.get', { items });
     },
     async validate(prevHash: string | null, firstHeight: number, blocks: Block[]) {
       const end = m.validateSeconds.startTimer();

@@ -8,6 +8,7 @@ export {
   MAX_BLOCKS_PER_BATCH,
   MAX_BUS_PAYLOAD_BYTES,
   MAX_HEIGHT,
+  MAX_NET_GET_HEIGHTS,
   STATS_WINDOW_MS,
 } from '@chainsync/protocol';
 

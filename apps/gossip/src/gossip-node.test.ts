@@ -480,4 +480,20 @@ describe('GossipNode', () => {
       expect(sent.filter((s) => s.msg.type === 'GET_BLOCK_REPLY')).toEqual([]);
     });
   });
+
+  it('sends the GET_BLOCKs of a net.get (heights grouped by peer), refusing malformed items', () => {
+    const { node, sent } = setup();
+    node.onNetGet({
+      items: [
+        { to: at(8001), heights: [5, 6, -1, 2.5, 7] },
+        { to: { host: '127.0.0.1', port: 0 }, heights: [1] },
+        { to: at(8002), heights: 'x' as unknown as number[] },
+      ],
+    });
+    expect(sent.map((s) => [s.to.port, s.msg])).toEqual([
+      [8001, { type: 'GET_BLOCK', height: 5 }],
+      [8001, { type: 'GET_BLOCK', height: 6 }],
+      [8001, { type: 'GET_BLOCK', height: 7 }],
+    ]);
+  });
 });

@@ -1,10 +1,13 @@
 import { isIPv4 } from 'node:net';
 import {
+  MAX_HEIGHT,
+  MAX_NET_GET_HEIGHTS,
   MESSAGE_TYPES,
   encodeMessage,
   parseDatagram,
   type Block,
   type MessageType,
+  type NetGet,
   type NetOut,
   type ParseNotes,
   type PeerAddr,
@@ -92,6 +95,11 @@ export interface PeersList {
 }
 
 const KNOWN_TYPES: ReadonlySet<unknown> = new Set(MESSAGE_TYPES);
+
+/** A destination another service named on the bus: an address to send to, well formed. */
+function validDestination(to: PeerAddr | undefined): to is PeerAddr {
+  return !!to && typeof to.host === 'string' && Number.isInteger(to.port) && to.port >= 1 && to.port <= 65535;
+}
 
 /** Types that answer someone: others caused them, so the reply totals apply (see SendBudget). */
 const REPLY_TYPES: ReadonlySet<MessageType> = new Set(['STATS_REPLY', 'GET_BLOCK_REPLY', 'GOSSIP_REPLY']);
@@ -205,6 +213,37 @@ export class GossipNode {
     this.guard('net_out', () => this.handleNetOut(payload));
   }
 
+  /** `net.get`: a sync's GET_BLOCKs, heights grouped by peer; our own requests, each proving. */
+  onNetGet(payload: NetGet): void {
+    this.guard('net_get', () => {
+      const items = (payload as Partial<NetGet> | null)?.items;
+      let count = 0;
+      for (const item of Array.isArray(items) ? items : []) {
+        const to = item?.to;
+        const heights = item?.heights;
+        if (
+          !validDestination(to) ||
+          !Array.isArray(heights) ||
+          (count += heights.length) > MAX_NET_GET_HEIGHTS
+        ) {
+          this.metrics.dropped.inc({ reason: 'net_out_malformed' });
+          this.warnings.warn('net_get_malformed', { to }, 'net.get item refused');
+          continue;
+        }
+        for (const h of heights) {
+          if (!Number.isInteger(h) || h < 0 || h > MAX_HEIGHT) continue;
+          this.sendBytes(
+            to,
+            'GET_BLOCK',
+            Buffer.from(`{"type":"GET_BLOCK","height":${h}}`),
+            false,
+            'GET_BLOCK',
+          );
+        }
+      }
+    });
+  }
+
   /** The `peers.list` reply: best peers first, cut to MAX_PEERS_LIST_BYTES. */
   peersList(): PeersList {
     const all = this.table.list();
@@ -284,14 +323,7 @@ export class GossipNode {
     }
     for (const item of items) {
       const to = item?.to;
-      if (
-        !to ||
-        typeof to.host !== 'string' ||
-        !Number.isInteger(to.port) ||
-        to.port < 1 ||
-        to.port > 65535 ||
-        !KNOWN_TYPES.has(item.msg?.type)
-      ) {
+      if (!validDestination(to) || !KNOWN_TYPES.has(item.msg?.type)) {
         this.metrics.dropped.inc({ reason: 'net_out_malformed' });
         this.warnings.warn('net_out_malformed', { to }, 'net.out item without a valid destination');
         continue;

@@ -91,6 +91,7 @@ await runService({
     );
 
     bus.on('net.out', (payload) => gossip.onNetOut(payload));
+    bus.on('net.get', (payload) => gossip.onNetGet(payload));
     // The block cache follows the committed tip (and drops what a reorg replaced).
     bus.on('store.committed', (tip) => gossip.onCommitted(tip));
     bus

@@ -78,6 +78,8 @@ export const MAX_BUS_PAYLOAD_BYTES = 900 * 1024;
  * MAX_BUS_PAYLOAD_BYTES). ~350 B a block: 2 048 of them are ~700 KiB.
  */
 export const MAX_BLOCKS_PER_BATCH = 2048;
+/** Heights one `net.get` may carry (gossip refuses more): a sync asks a few thousand at once. */
+export const MAX_NET_GET_HEIGHTS = 16_384;
 /** store.range may return at most this many blocks per request. */
 export const MAX_RANGE_BLOCKS = 500;
 /**

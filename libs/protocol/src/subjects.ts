@@ -40,6 +40,14 @@ export interface NetOut {
   items: { to: PeerAddr; msg: Message }[];
 }
 
+/**
+ * `net.get`: GET_BLOCKs for gossip to send, heights grouped by peer — the bulk of a sync's
+ * requests, a few bytes a height on the bus instead of a whole message each.
+ */
+export interface NetGet {
+  items: { to: PeerAddr; heights: number[] }[];
+}
+
 export interface PeerInfo {
   host: string;
   port: number;
@@ -156,6 +164,7 @@ export interface ConsensusStatus {
 /** Event subjects: name → payload. */
 export interface EventSubjects {
   'net.out': NetOut;
+  'net.get': NetGet;
   /** The new tip after a commit; `replacedFrom`: the first height a reorg replaced (caches drop from there). */
   'store.committed': Tip & { replacedFrom?: number };
 }
