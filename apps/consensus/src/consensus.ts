@@ -243,10 +243,14 @@ export class Consensus {
       return;
     }
     if (!job) return void this.m.repliesIgnored.inc({ reason: 'no_sync' }, items.length);
+    let received = 0;
     for (const { from, msg } of items) {
-      if (isBlockReply(msg)) job.onBlock(from, toBlock(msg));
-      else job.onNullReply(from, msg.height);
+      if (isBlockReply(msg)) {
+        if (job.onBlock(from, toBlock(msg))) received++;
+      } else job.onNullReply(from, msg.height);
     }
+    // One metric update per batch: a counter per block was measurable at tens of thousands a second.
+    if (received > 0) this.m.blocksReceived.inc(received);
     // Batches that arrive together are answered with one net.out, after all of them are in.
     if (!this.pumpQueued) {
       this.pumpQueued = true;
@@ -476,7 +480,6 @@ export class Consensus {
     const m = this.m;
     return {
       requested: (n) => m.blocksRequested.inc(n),
-      received: (n) => m.blocksReceived.inc(n),
       ignored: (reason) => m.repliesIgnored.inc({ reason }),
       timeouts: (n) => m.requestTimeouts.inc(n),
       invalid: (reason, from, height) => {

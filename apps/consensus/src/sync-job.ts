@@ -31,7 +31,6 @@ export interface SyncIo {
 /** Optional hooks for metrics and logs; the job works without them. */
 export interface SyncObserver {
   requested?(n: number): void;
-  received?(n: number): void;
   ignored?(reason: Exclude<ReplyMatch, 'ok' | 'late'>): void;
   timeouts?(n: number): void;
   invalid?(reason: InvalidReason, from: string, height: number): void;
@@ -126,11 +125,13 @@ export class SyncJob {
   }
 
   /** A GET_BLOCK_REPLY carrying a block. */
-  onBlock(from: PeerAddr, block: Block): void {
-    if (this.phase !== 'downloading') return;
+  /** A GET_BLOCK_REPLY carrying a block; true when it was one we wanted (the caller counts them). */
+  onBlock(from: PeerAddr, block: Block): boolean {
+    if (this.phase !== 'downloading') return false;
     const match = this.download.onBlock(peerKey(from), block, this.io.now());
-    if (match === 'ok' || match === 'late') this.observer.received?.(1);
-    else this.observer.ignored?.(match);
+    if (match === 'ok' || match === 'late') return true;
+    this.observer.ignored?.(match);
+    return false;
   }
 
   /** A GET_BLOCK_REPLY saying "no block", with the height it echoed (if any). */
