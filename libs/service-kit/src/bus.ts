@@ -13,7 +13,9 @@ import {
   type ReplyOf,
   type RequestOf,
   type RequestSubject,
+  type BusRole,
 } from '@chainsync/protocol';
+import { natsConnectOptions, type BusAuth } from './bus-auth.js';
 import { RateLimitedLog, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -346,9 +348,13 @@ export class Bus {
 }
 
 export interface ConnectOptions {
+  /** One server, or several comma-separated (a cluster). */
   url: string;
   prefix: string;
   name: string;
+  /** Whose permissions the connection has (its inbox follows); the service's own name by default. */
+  role?: BusRole;
+  auth?: BusAuth;
   log: Logger;
   metrics: Metrics;
 }
@@ -356,8 +362,13 @@ export interface ConnectOptions {
 /** Connects with reconnect-forever (also on the first connect) and tracks the connection state. */
 export async function connectBus(opts: ConnectOptions): Promise<Bus> {
   const nc = await connect({
-    servers: opts.url,
-    name: opts.name,
+    ...natsConnectOptions({
+      url: opts.url,
+      name: opts.name,
+      role: opts.role ?? (opts.name as BusRole),
+      prefix: opts.prefix,
+      auth: opts.auth,
+    }),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,

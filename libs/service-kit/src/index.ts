@@ -9,3 +9,4 @@ export * from './service.js';
 export * from './net.js';
 export * from './udp.js';
 export * from './bus-chunks.js';
+export * from './bus-auth.js';

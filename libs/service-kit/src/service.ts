@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import type { Static, TObject, TProperties } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { connectBus, type Bus } from './bus.js';
+import { BusAuthError, busAuthFromEnv } from './bus-auth.js';
 import { ConfigError, readConfig, serviceConfigSchema, type CommonConfig } from './config.js';
 import { ORPHAN_EXIT_MS, watchLifeline } from './lifeline.js';
 import { createLogger, RateLimitedLog, type Logger } from './logger.js';
@@ -102,14 +103,28 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
     void shutdown.close();
   });
 
+  const auth = busAuthFromEnv(config as unknown as Record<string, string | undefined>);
   const bus = (conn.bus = await connectBus({
     url: config.NATS_URL,
     prefix: config.NODE_PREFIX,
     name: def.name,
+    auth,
     log,
     metrics,
+  }).catch((err: unknown) => {
+    if (!(err instanceof BusAuthError)) throw err;
+    process.stderr.write(`${def.name}: ${err.message}\n`);
+    process.exit(2);
   }));
-  log.info({ nats: config.NATS_URL, prefix: config.NODE_PREFIX }, 'connected to NATS');
+  log.info(
+    {
+      nats: config.NATS_URL.replace(/\/\/[^@/,]*@/g, '//***@'),
+      prefix: config.NODE_PREFIX,
+      auth: auth.nkeyFile ? 'nkey' : auth.credsFile ? 'creds' : 'none',
+      tls: auth.tls !== undefined,
+    },
+    'connected to NATS',
+  );
   await def.start({
     config,
     log,
