@@ -137,7 +137,7 @@ try {
     nodeArgs: process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean),
   });
   cleanups.push(() => node!.stop());
-  client = await NodeClient.connect(node.natsUrl, node.prefix);
+  client = await NodeClient.connect(node.natsUrl, node.prefix, node.busAuth);
   cleanups.push(() => client!.close());
 
   let syncStart: number | undefined;

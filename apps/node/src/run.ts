@@ -31,7 +31,8 @@ export async function main(args: string[]): Promise<void> {
   }
   process.stderr.write(
     `chainsync run: node "${opts.name}" up on Node.js ${process.version} — UDP ${opts.udpHost ?? '0.0.0.0'}:${opts.udpPort}, ` +
-      `NATS ${node.natsUrl} (prefix ${node.prefix}), ops ports ${JSON.stringify(node.opsPorts)}, ` +
+      `NATS ${node.natsUrl} (prefix ${node.prefix}${node.busCredsDir ? `, bus credentials in ${node.busCredsDir}` : ''}), ` +
+      `ops ports ${JSON.stringify(node.opsPorts)}, ` +
       `pids ${JSON.stringify(node.pids)}\n`,
   );
   let stopping = false;
