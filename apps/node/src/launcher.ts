@@ -94,7 +94,7 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 
 /** apps/node/{src,dist}/launcher.* → the repository root. */
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export class LaunchError extends Error {
   constructor(
@@ -105,7 +105,7 @@ export class LaunchError extends Error {
   }
 }
 
-interface Running {
+export interface Running {
   name: string;
   proc: ChildProcess;
   exited: Promise<void>;
@@ -319,7 +319,7 @@ export function natsGoMaxProcs(): string {
 }
 
 /** `watchesLifeline`: the child is one of our services (runService), else nats-server. */
-function spawnChild(
+export function spawnChild(
   name: string,
   cmd: string,
   args: string[],
@@ -362,7 +362,7 @@ function spawnChild(
  * and ports every time); once `supervise()` is called, an exit that `stop()` did not ask for
  * starts it again after the RestartPolicy's delay.
  */
-class Supervised {
+export class Supervised {
   current: Running;
   private startedAt = Date.now();
   private stopping = false;
