@@ -18,6 +18,7 @@ import {
 import { natsConnectOptions, type BusAuth } from './bus-auth.js';
 import { RateLimitedLog, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { EndpointStatsTable } from './service-api.js';
 
 /** A bus failure with a stable code (`timeout`, `no_responders`, `payload_too_large`, `bad_reply`, …). */
 export class BusError extends Error {
@@ -78,6 +79,8 @@ export class Bus {
   private readonly payloadsRefused;
   private readonly warnings: RateLimitedLog;
   private readonly subscriptions: Subscription[] = [];
+  /** Per-endpoint counters this instance reports over the service protocol (service-api.ts). */
+  readonly endpoints = new EndpointStatsTable();
 
   constructor(
     readonly nc: NatsConnection,
@@ -257,6 +260,7 @@ export class Bus {
     opts: ServeOptions = {},
   ): void {
     const check = compiled(RequestSchemas[name]);
+    this.endpoints.add(name, this.subject(name), opts.queue ?? '');
     const sub = this.nc.subscribe(this.subject(name), {
       queue: opts.queue,
       callback: (_err, msg) => {
@@ -280,7 +284,8 @@ export class Bus {
             return errorReply(typeof code === 'string' ? code : 'internal', (err as Error).message);
           }
         })().then((reply) => {
-          end();
+          const seconds = end();
+          this.endpoints.record(name, seconds, reply?.ok ? undefined : `${reply?.code}: ${reply?.message}`);
           this.requestsTotal.inc({ endpoint: name, result: reply?.ok ? 'ok' : (reply?.code ?? 'internal') });
           if (msg.reply) this.respond(name, msg, reply);
         });

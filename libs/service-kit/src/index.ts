@@ -10,3 +10,4 @@ export * from './net.js';
 export * from './udp.js';
 export * from './bus-chunks.js';
 export * from './bus-auth.js';
+export * from './service-api.js';

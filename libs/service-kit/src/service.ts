@@ -8,6 +8,7 @@ import { ORPHAN_EXIT_MS, watchLifeline } from './lifeline.js';
 import { createLogger, RateLimitedLog, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { startOpsServer, type ReadinessCheck } from './ops-server.js';
+import { chainsyncVersion, instanceMetadata, startServiceApi } from './service-api.js';
 
 export interface ServiceContext<C> {
   config: C & CommonConfig;
@@ -136,7 +137,24 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
   });
   // Ready only once the server has registered our subscriptions, so a request right after
   // /readyz turns 200 never meets "no responders".
+  // Discoverable on the bus once it serves: `nats micro ls`, and the api's list of instances.
+  const api = startServiceApi(
+    bus.nc,
+    {
+      name: def.name,
+      version: chainsyncVersion(),
+      description: `chainsync ${def.name}`,
+      metadata: instanceMetadata({
+        node: config.NODE_NAME,
+        prefix: config.NODE_PREFIX,
+        opsHost: config.OPS_HOST,
+        opsPort: ops.port,
+      }),
+    },
+    () => bus.endpoints.snapshot(),
+  );
+  closers.push(() => api.stop()); // runs first: no longer listed while it stops
   await bus.flush();
   started = true;
-  log.info('ready');
+  log.info({ instanceId: api.id }, 'ready');
 }
