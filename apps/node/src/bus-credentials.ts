@@ -90,6 +90,11 @@ export function natsServerConfig(creds: BusCredentials, opts: ServerConfigOption
     ...(opts.host ? [`host: ${q(opts.host)}`] : []),
     ...(opts.port !== undefined ? [`port: ${opts.port}`] : []),
     ...(opts.httpPort !== undefined ? [`http_port: ${opts.httpPort}`] : []),
+    // A client on another host can vanish without a goodbye (a cut link): until the server drops
+    // it, its queue group still hands it requests, which time out. Ping every 5 s, drop after 2
+    // unanswered (nats-server's default is 2 min), so it is gone in 10-15 s.
+    'ping_interval: "5s"',
+    'ping_max: 2',
     'authorization {',
     '  users = [',
     users.join(',\n'),
