@@ -52,13 +52,17 @@ const append = (blocks: unknown[], expectPrevHash: string | null) => json({ expe
 async function violations(nc: NatsConnection, fn: () => Promise<unknown> | void): Promise<string> {
   const errors: string[] = [];
   const status = nc.status();
+  let open = true;
   void (async () => {
-    for await (const s of status) if (s.type === 'error') errors.push(String(s.error));
+    for await (const s of status) {
+      if (!open) break;
+      if (s.type === 'error') errors.push(String(s.error));
+    }
   })();
   await Promise.resolve(fn()).catch(() => undefined);
   await nc.flush().catch(() => undefined);
   await new Promise((r) => setTimeout(r, 200));
-  status.stop();
+  open = false;
   return errors.join('\n');
 }
 
@@ -135,7 +139,9 @@ describe('bus permissions', () => {
     const asConsensus = await as('consensus');
     const seen: string[] = [];
     const sub = asConsensus.subscribe(`${prefix}.store.committed`, {
-      callback: (_e, m) => seen.push(m.string()),
+      callback: (_e, m) => {
+        seen.push(m.string());
+      },
     });
     await asConsensus.flush();
 

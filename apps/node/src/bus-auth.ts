@@ -8,6 +8,7 @@ import {
   writeServerConfig,
   type ServerConfigOptions,
 } from './bus-credentials.js';
+import { parseOrExit } from './cli.js';
 import { UsageError } from './run-options.js';
 
 export const BUS_AUTH_USAGE = `usage: npm run bus-auth -- --out DIR [flags]
@@ -123,21 +124,9 @@ export function parseBusAuthArgs(argv: string[]): { help: true } | { help: false
 }
 
 export async function main(args: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseBusAuthArgs(args);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`chainsync bus-auth: ${err.message}\n\n${BUS_AUTH_USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  if (parsed.help) {
-    process.stdout.write(BUS_AUTH_USAGE);
-    return;
-  }
-  const { out, config, copyKeys } = parsed.options;
+  const opts = parseOrExit('bus-auth', BUS_AUTH_USAGE, () => parseBusAuthArgs(args));
+  if (!opts) return;
+  const { out, config, copyKeys } = opts;
   const creds = ensureBusCredentials(out);
   const file = writeServerConfig(creds, config);
   const copied: string[] = [];

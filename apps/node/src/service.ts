@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICE_NODE_ARGS } from '@chainsync/service-kit';
 import { repoRoot, spawnChild, Supervised } from './launcher.js';
-import { UsageError } from './run-options.js';
+import { parseOrExit } from './cli.js';
 import { parseServiceArgs, SERVICE_USAGE } from './service-options.js';
 
 /** How often the terminal learns whether each process is ready (its /readyz). */
@@ -15,21 +15,8 @@ const READY_POLL_MS = 2_000;
  * NATS), since a remote service waits for its NATS rather than failing.
  */
 export async function main(args: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseServiceArgs(args, process.env);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`chainsync service: ${err.message}\n\n${SERVICE_USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  if (parsed.help) {
-    process.stdout.write(SERVICE_USAGE);
-    return;
-  }
-  const o = parsed.options;
+  const o = parseOrExit('service', SERVICE_USAGE, () => parseServiceArgs(args, process.env));
+  if (!o) return;
   const mainJs = join(repoRoot, 'apps', o.app, 'dist', 'main.js');
   if (!existsSync(mainJs)) {
     process.stderr.write(`chainsync service: ${mainJs} is missing: build first (npm run build)\n`);
