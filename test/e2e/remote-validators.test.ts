@@ -145,7 +145,8 @@ describe('validators on another host', () => {
         `--bus-creds=${dir}`,
         '--log-level=warn',
       ],
-      { STATS_WINDOW_MS: '300' },
+      // A round every 2 s finds each new devnet's taller chain at once (they mine nothing to announce).
+      { STATS_WINDOW_MS: '300', CONSENSUS_INTERVAL_MS: '2000' },
     );
     remote = b.spawn('remote-validators', process.execPath, [
       MAIN,
