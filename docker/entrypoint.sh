@@ -11,11 +11,16 @@ case "$service" in
     # The V8 options every service runs with (SERVICE_NODE_ARGS in libs/service-kit/src/node-args.ts).
     exec node --max-semi-space-size=16 "/app/apps/$service/dist/main.js" "$@"
     ;;
+  bus-auth)
+    # The bus's keys and nats-server's configuration (apps/node/src/bus-auth.ts): compose's first step.
+    shift
+    exec node "/app/apps/node/dist/main.js" bus-auth "$@"
+    ;;
   --version)
     exec node -e 'const v = process.versions; console.log(`chainsync ${require("/app/package.json").version} on Node.js ${v.node} (V8 ${v.v8}, libuv ${v.uv})`)'
     ;;
   *)
-    echo "usage: docker run <image> gossip|consensus|validator|chain-store|api|devnet [args] | --version" >&2
+    echo "usage: docker run <image> gossip|consensus|validator|chain-store|api|devnet [args] | bus-auth [args] | --version" >&2
     echo "configuration is by environment variables; see docs/operating.md" >&2
     [ "$service" = "--help" ] && exit 0
     exit 2

@@ -35,15 +35,21 @@ if [ "$(version_of node_modules/.bin/node)" != "$PINNED" ] || [ ! -f node_module
     { echo "chainsync: npm ci did not install Node.js $PINNED in node_modules/.bin" >&2; exit 1; }
 fi
 
-# Debian packages: nats-server always; chromium only for the test suite's dashboard browser test.
+# Debian packages: nats-server always; for the test suite only, chromium (the dashboard browser
+# test) and prometheus (its promtool checks the compose stack's Prometheus config and alert rules).
 missing=()
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 [ "${WITH_BROWSER:-}" != "1" ] || [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ "${WITH_PROMTOOL:-}" != "1" ] || command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "chainsync: installing ${missing[*]} (apt)…" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  # Only promtool is wanted: where systemd started the package's Prometheus server, stop it.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 
 # The build: skipped at once when no source, manifest or config changed since the last one (a

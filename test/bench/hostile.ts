@@ -82,7 +82,7 @@ async function syncOnce(chain: Block[], attacked: boolean, i: number): Promise<R
         : join(dataDir, 'logs'),
     });
     cleanups.push(() => node.stop());
-    const client = await NodeClient.connect(node.natsUrl, node.prefix);
+    const client = await NodeClient.connect(node.natsUrl, node.prefix, node.busAuth);
     cleanups.push(() => client.close());
     await waitFor(
       async () => {

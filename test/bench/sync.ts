@@ -155,7 +155,7 @@ async function nodeRun(delay: string, loss: number, label: string): Promise<Node
       // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile every service under this load.
       nodeArgs: process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean),
     });
-    client = await NodeClient.connect(node.natsUrl, node.prefix);
+    client = await NodeClient.connect(node.natsUrl, node.prefix, node.busAuth);
     let syncStart: number | undefined;
     /** Each service's CPU seconds when the sync started, so the per-block cost excludes start-up. */
     const cpuAtStart: Record<string, number> = {};

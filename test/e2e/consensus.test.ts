@@ -46,7 +46,7 @@ beforeAll(async () => {
     validators: 1,
     statsWindowMs: 4_000,
   });
-  client = await NodeClient.connect(node.natsUrl, node.prefix);
+  client = await NodeClient.connect(node.natsUrl, node.prefix, node.busAuth);
 });
 
 afterAll(async () => {

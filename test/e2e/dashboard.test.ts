@@ -57,6 +57,11 @@ it('shows a live node: the height rises while the devnet mines', async () => {
   await expect.poll(() => page.locator('#peers tr').count(), { timeout: 10_000 }).toBe(3);
   await expect.poll(() => page.locator('#blocks tr').count(), { timeout: 10_000 }).toBe(10);
   await expect.poll(() => page.locator('#services .dot.ok').count(), { timeout: 10_000 }).toBe(5);
+  // Every process on its own row, from the service protocol: gossip, consensus, 2 validators, chain-store, api.
+  await expect
+    .poll(() => page.locator('#instances tr[data-status="up"]').count(), { timeout: 10_000 })
+    .toBe(6);
+  expect(await page.locator('#instances tr[data-service="validator"]').count()).toBe(2);
   expect(await page.locator('#blocks').textContent()).toMatch(/devnet-\d/);
   // The sparkline draws once the api has a few 1 Hz height samples.
   await expect

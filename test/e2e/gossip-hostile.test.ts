@@ -153,8 +153,8 @@ beforeAll(async () => {
   // the send budget its earlier owner earned (3× what it sent), and blur the per-socket bounds.
   flooders = await Promise.all(Array.from({ length: FLOOD_SOCKETS }, () => counted()));
   victims = await Promise.all(Array.from({ length: VICTIMS }, () => counted()));
-  client = await NodeClient.connect(node.natsUrl, node.prefix);
-  bus = await connectTestBus(node.natsUrl, node.prefix, 'gossip-hostile-test');
+  client = await NodeClient.connect(node.natsUrl, node.prefix, node.busAuth);
+  bus = await connectTestBus(node.natsUrl, node.prefix, 'gossip-hostile-test', { auth: node.busAuth });
   // STATS is answered once the node has the chain and finished a round.
   await waitFor(async () => (await client.status()).phase === 'synced', {
     timeoutMs: 60_000,

@@ -87,7 +87,7 @@ export async function attackedSync(o: RunOptions): Promise<RunResult> {
       env: { CLAIM_ROUND_GAP_MS: '1000' },
     });
     cleanups.push(() => node.stop());
-    const client = await NodeClient.connect(node.natsUrl, node.prefix);
+    const client = await NodeClient.connect(node.natsUrl, node.prefix, node.busAuth);
     cleanups.push(() => client.close());
     await waitSynced(client, before.length - 1, 30_000);
 

@@ -80,7 +80,7 @@ it('finishes the sync after SIGKILL of every service and of nats-server mid-sync
     // The kills make every service warn (bus lost, store gone): keep that out of the test output.
     ...(process.env.E2E_LOG_DIR ? {} : { logDir: join(dataDir, 'logs') }),
   });
-  client = await NodeClient.connect(node.natsUrl, node.prefix);
+  client = await NodeClient.connect(node.natsUrl, node.prefix, node.busAuth);
 
   // 1. One validator, while batches are in flight: the sync goes on with the other.
   const early = await waitStaged(3_000, 'the sync to stage 3 000 blocks');

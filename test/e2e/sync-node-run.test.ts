@@ -84,7 +84,11 @@ describe('npm run node', () => {
       'validator-1',
     ]);
 
-    const client = await NodeClient.connect(natsUrl, `run_${udpPort}`);
+    // The private bus admits only the roles whose keys the launcher made in the data dir.
+    expect(/bus credentials in ([^\s)]+)/.exec(line)?.[1]).toBe(join(dataDir, 'bus'));
+    const client = await NodeClient.connect(natsUrl, `run_${udpPort}`, {
+      nkeyFile: join(dataDir, 'bus', 'observer.nk'),
+    });
     try {
       await waitFor(
         async () => {
@@ -97,6 +101,8 @@ describe('npm run node', () => {
     } finally {
       await client.close();
     }
+    // Every service did its work within its own permissions: the server refused nothing.
+    expect(readFileSync(join(dataDir, 'logs', 'nats-server.log'), 'utf8')).not.toMatch(/violation|authoriz/i);
     // Every service runs on the launcher's own node (the project's pinned one) and says so first.
     expect(line).toContain(`up on Node.js ${process.version} —`);
     for (const name of Object.keys(pids).filter((n) => n !== 'nats-server')) {

@@ -52,7 +52,7 @@ async function setup(peers: number, faults: (base: number) => string, name: stri
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   const node = await launchDevnetNode(devnet, { udpPort, dataDir, name, difficulty: D });
   cleanups.push(() => node.stop());
-  const client = await NodeClient.connect(node.natsUrl, node.prefix);
+  const client = await NodeClient.connect(node.natsUrl, node.prefix, node.busAuth);
   cleanups.push(() => client.close());
   return { devnet, node, client };
 }

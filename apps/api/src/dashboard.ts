@@ -6,6 +6,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
+  '/instances.js': { file: 'instances.js', type: 'text/javascript; charset=utf-8' },
 };
 
 /** Serves the one-page dashboard: static HTML + vanilla JS that polls the api. No build step. */

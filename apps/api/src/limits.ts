@@ -14,3 +14,11 @@ export const MAX_PROBED_SERVICES = 32;
 export const BUS_TIMEOUT_MS = 2_000;
 /** `GET /blocks?limit=` cap: the dashboard shows ten; fifty bounds the reply at ~25 KB. */
 export const MAX_LATEST_BLOCKS = 50;
+/** How often the api asks every instance for its stats (`$SRV.STATS`): as often as it probes /readyz. */
+export const INSTANCE_POLL_MS = 2_000;
+/** How long it collects answers: an instance on another host answers within a round trip or two. */
+export const INSTANCE_WAIT_MS = 500;
+/** An instance silent this long is dropped from the list (it shows as `silent` until then). */
+export const INSTANCE_FORGET_MS = 30_000;
+/** Instances kept: 64 validators on each of a few hosts, with room; each row is ~1 KB. */
+export const MAX_INSTANCES = 256;

@@ -76,3 +76,41 @@ export const HistorySchema = Type.Object({
 });
 
 export { BlockSchema };
+
+const EndpointRowSchema = Type.Object({
+  name: Type.String(),
+  subject: Type.String(),
+  queueGroup: Type.String(),
+  requests: Type.Number(),
+  errors: Type.Number(),
+  requestsPerSecond: Type.Number(),
+  averageMs: Nullable(Type.Number()),
+  lastError: Nullable(Type.String()),
+});
+
+export const InstancesSchema = Type.Object({
+  prefix: Type.String(),
+  checkedAt: Nullable(Type.Number()),
+  instances: Type.Array(
+    Type.Object({
+      service: Type.String(),
+      id: Type.String(),
+      version: Type.String(),
+      node: Type.String(),
+      host: Type.String(),
+      pid: Type.String(),
+      ops: Type.String(),
+      startedAt: Type.String(),
+      uptimeSeconds: Type.Number(),
+      status: Type.Union([Type.Literal('up'), Type.Literal('silent')]),
+      lastSeenAgeSeconds: Type.Number(),
+      requests: Type.Number(),
+      errors: Type.Number(),
+      requestsPerSecond: Type.Number(),
+      errorsPerSecond: Type.Number(),
+      averageMs: Nullable(Type.Number()),
+      lastError: Nullable(Type.String()),
+      endpoints: Type.Array(EndpointRowSchema),
+    }),
+  ),
+});

@@ -2,8 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_DIFFICULTY, DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
-import { SERVICE_NODE_ARGS, freeTcpPort, waitForTcp, waitReady } from '@chainsync/service-kit';
+import { DEFAULT_DIFFICULTY, DEFAULT_NODE_PREFIX, type BusRole } from '@chainsync/protocol';
+import {
+  SERVICE_NODE_ARGS,
+  busAuthEnv,
+  freeTcpPort,
+  waitForTcp,
+  waitReady,
+  type BusAuth,
+} from '@chainsync/service-kit';
+import { ensureBusCredentials, nkeyFile, roleAuth, writeServerConfig } from './bus-credentials.js';
 import { diesWithLauncher } from './child-lifeline.js';
 import { LockHeldError, NodeLock } from './node-lock.js';
 import { processId, type ProcessId } from './proc-info.js';
@@ -21,6 +29,12 @@ export interface NodeOptions {
   validators: number;
   prefix: string;
   natsUrl?: string;
+  /**
+   * With `natsUrl`: a directory of per-role credentials (`<role>.nk`, made by `chainsync
+   * bus-auth`) that the operator's NATS knows. Without `natsUrl` the private server's are made in
+   * `<dataDir>/bus` on first start and used always.
+   */
+  busCredsDir?: string;
   /** One JSON log file per service in this dir; default: inherit stdout. */
   logDir?: string;
   logLevel?: string;
@@ -46,6 +60,10 @@ export interface ServiceSpec {
 export interface NodeHandle {
   natsUrl: string;
   prefix: string;
+  /** Credentials of the read-only `observer` role (NodeClient), when the bus has credentials. */
+  busAuth: BusAuth | undefined;
+  /** The directory of every role's credentials, when the bus has them. */
+  busCredsDir: string | undefined;
   /** e.g. gossip, consensus, chain-store, validator-1.. */
   opsPorts: Record<string, number>;
   /**
@@ -76,7 +94,7 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 
 /** apps/node/{src,dist}/launcher.* → the repository root. */
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Where services keep Node's compile cache (git-ignored with node_modules). */
 const COMPILE_CACHE_DIR = join(repoRoot, 'node_modules', '.cache', 'chainsync-compile');
 
@@ -89,7 +107,7 @@ export class LaunchError extends Error {
   }
 }
 
-interface Running {
+export interface Running {
   name: string;
   proc: ChildProcess;
   exited: Promise<void>;
@@ -165,13 +183,17 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
 
   try {
     let natsUrl = opts.natsUrl;
+    let credsDir = opts.busCredsDir && resolve(opts.busCredsDir);
     if (!natsUrl) {
       const port = await freeTcpPort();
+      // Least privilege on the private bus too: one user per role, nobody else (bus-credentials.ts).
+      const creds = ensureBusCredentials((credsDir = join(resolve(opts.dataDir), 'bus')));
+      const config = writeServerConfig(creds, { prefix: opts.prefix });
       nats = supervised('nats-server', () =>
         spawnChild(
           'nats-server',
           'nats-server',
-          ['-a', '127.0.0.1', '-p', String(port)],
+          ['-c', config, '-a', '127.0.0.1', '-p', String(port)],
           { GOMAXPROCS: natsGoMaxProcs() },
           opts.logDir,
           false,
@@ -234,7 +256,8 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
         const main = join(repoRoot, 'apps', spec.app, 'dist', 'main.js');
         if (!existsSync(main))
           throw new LaunchError('not_built', `${main} is missing: build first (npm run build)`);
-        const env = { ...common, ...spec.env, OPS_PORT: String(port) };
+        const auth = credsDir ? busAuthEnv({ nkeyFile: nkeyFile(credsDir, spec.app as BusRole) }) : {};
+        const env = { ...common, ...auth, ...spec.env, OPS_PORT: String(port) };
         const child = supervised(name, () =>
           spawnChild(
             name,
@@ -262,7 +285,16 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
     }
 
     for (const c of nats ? [nats, ...children] : children) c.supervise();
-    return { natsUrl, prefix: opts.prefix, opsPorts, pids, restarts, stop };
+    return {
+      natsUrl,
+      prefix: opts.prefix,
+      busAuth: credsDir ? roleAuth(credsDir, 'observer') : undefined,
+      busCredsDir: credsDir,
+      opsPorts,
+      pids,
+      restarts,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -294,7 +326,7 @@ export function natsGoMaxProcs(): string {
 }
 
 /** `watchesLifeline`: the child is one of our services (runService), else nats-server. */
-function spawnChild(
+export function spawnChild(
   name: string,
   cmd: string,
   args: string[],
@@ -337,7 +369,7 @@ function spawnChild(
  * and ports every time); once `supervise()` is called, an exit that `stop()` did not ask for
  * starts it again after the RestartPolicy's delay.
  */
-class Supervised {
+export class Supervised {
   current: Running;
   private startedAt = Date.now();
   private stopping = false;

@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsConnectOptions, type BusAuth } from '@chainsync/service-kit';
 import {
   MAX_RANGE_BLOCKS,
   type Block,
@@ -19,11 +20,11 @@ export class NodeClient {
     readonly prefix: string,
   ) {}
 
-  static async connect(natsUrl: string, prefix: string): Promise<NodeClient> {
+  /** `auth`: the node's read-only `observer` credentials (`NodeHandle.busAuth`) on a bus that has them. */
+  static async connect(natsUrl: string, prefix: string, auth?: BusAuth): Promise<NodeClient> {
     // Reconnects for as long as it lives, like the services: a restarted nats-server is found again.
     const nc = await connect({
-      servers: natsUrl,
-      name: 'node-client',
+      ...natsConnectOptions({ url: natsUrl, name: 'node-client', role: 'observer', prefix, auth }),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
     });

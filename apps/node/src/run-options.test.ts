@@ -80,4 +80,15 @@ describe('parseRunArgs', () => {
     expect(() => opts(['--peers', 'h:1', '--bogus'])).toThrow(UsageError);
     expect(parseRunArgs(['--help'], {})).toEqual({ help: true });
   });
+
+  it('takes a cluster as every server, and credentials only with --nats', () => {
+    const urls = 'nats://10.0.0.1:4222,nats://10.0.0.2:4222,tls://10.0.0.3:4222';
+    expect(opts(['--peers', 'h:1', '--nats', urls, '--bus-creds', '/etc/cs'])).toMatchObject({
+      natsUrl: urls,
+      busCredsDir: '/etc/cs',
+    });
+    expect(() => opts(['--peers', 'h:1', '--nats', 'nats://a:1,'])).toThrow(/--nats/);
+    expect(() => opts(['--peers', 'h:1', '--nats', 'nats://a:1,http://b:2'])).toThrow(/--nats/);
+    expect(() => opts(['--peers', 'h:1', '--bus-creds', '/etc/cs'])).toThrow(/--bus-creds goes with --nats/);
+  });
 });

@@ -17,7 +17,11 @@ stops them all. Every flag has an environment variable; the flag wins.
   --name NAME           node name (default ${DEFAULT_NODE_OPTIONS.name})                        NODE_NAME
   --validators N        validator processes (default ${DEFAULT_NODE_OPTIONS.validators})                     VALIDATORS
   --prefix P            NATS subject prefix (default ${DEFAULT_NODE_OPTIONS.prefix})                    NODE_PREFIX
-  --nats URL            use this NATS server instead of starting one          NATS_URL
+  --nats URL[,URL…]     use this NATS server (or cluster: every server, comma-  NATS_URL
+                        separated) instead of starting a private one
+  --bus-creds DIR       with --nats: per-role credentials (DIR/<role>.nk, from  BUS_CREDS_DIR
+                        \`npm run bus-auth\`); without --nats they are made in
+                        DATA_DIR/bus and the private server admits only them
   --log-dir DIR         one JSON log file per service (default: this terminal) LOG_DIR
   --log-level L         fatal|error|warn|info|debug|trace|silent (default info) LOG_LEVEL
   --help                this text
@@ -40,6 +44,7 @@ const FLAGS = {
   validators: { type: 'string', env: 'VALIDATORS' },
   prefix: { type: 'string', env: 'NODE_PREFIX' },
   nats: { type: 'string', env: 'NATS_URL' },
+  'bus-creds': { type: 'string', env: 'BUS_CREDS_DIR' },
   'log-dir': { type: 'string', env: 'LOG_DIR' },
   'log-level': { type: 'string', env: 'LOG_LEVEL' },
 } as const;
@@ -99,8 +104,11 @@ export function parseRunArgs(
   if (!/^[A-Za-z0-9_-]+$/.test(prefix))
     throw new UsageError('--prefix may hold only letters, digits, _ and -');
   const nats = get('nats');
-  if (nats !== undefined && !/^(nats|tls):\/\//.test(nats))
-    throw new UsageError('--nats must be a nats:// URL');
+  if (nats !== undefined && !/^(nats|tls):\/\/[^,\s]+(,(nats|tls):\/\/[^,\s]+)*$/.test(nats))
+    throw new UsageError('--nats must be a nats:// URL, or several separated by commas');
+  const busCreds = get('bus-creds');
+  if (busCreds !== undefined && nats === undefined)
+    throw new UsageError('--bus-creds goes with --nats (the private server makes its own in DATA_DIR/bus)');
   return {
     help: false,
     options: {
@@ -114,6 +122,7 @@ export function parseRunArgs(
       validators: validators === undefined ? d.validators : int('validators', validators, 1, 64),
       prefix,
       natsUrl: nats,
+      busCredsDir: busCreds,
       logDir: get('log-dir'),
       logLevel: get('log-level'),
       statsWindowMs: envInt(env, 'STATS_WINDOW_MS', 10, 60_000),

@@ -1,5 +1,6 @@
 import { launchNode } from './launcher.js';
-import { parseRunArgs, RUN_USAGE, UsageError } from './run-options.js';
+import { parseOrExit } from './cli.js';
+import { parseRunArgs, RUN_USAGE } from './run-options.js';
 
 /**
  * `npm run node -- [flags]`: one whole node in the foreground until SIGINT, SIGTERM or SIGHUP (a
@@ -7,21 +8,8 @@ import { parseRunArgs, RUN_USAGE, UsageError } from './run-options.js';
  * live launcher holds the data dir.
  */
 export async function main(args: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseRunArgs(args, process.env);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`chainsync run: ${err.message}\n\n${RUN_USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  if (parsed.help) {
-    process.stdout.write(RUN_USAGE);
-    return;
-  }
-  const opts = parsed.options;
+  const opts = parseOrExit('run', RUN_USAGE, () => parseRunArgs(args, process.env));
+  if (!opts) return;
   let node;
   try {
     node = await launchNode(opts);
@@ -31,7 +19,8 @@ export async function main(args: string[]): Promise<void> {
   }
   process.stderr.write(
     `chainsync run: node "${opts.name}" up on Node.js ${process.version} — UDP ${opts.udpHost ?? '0.0.0.0'}:${opts.udpPort}, ` +
-      `NATS ${node.natsUrl} (prefix ${node.prefix}), ops ports ${JSON.stringify(node.opsPorts)}, ` +
+      `NATS ${node.natsUrl} (prefix ${node.prefix}${node.busCredsDir ? `, bus credentials in ${node.busCredsDir}` : ''}), ` +
+      `ops ports ${JSON.stringify(node.opsPorts)}, ` +
       `pids ${JSON.stringify(node.pids)}\n`,
   );
   let stopping = false;

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
 import { launchNode, type NodeHandle } from './launcher.js';
 import { LockHeldError, NodeLock } from './node-lock.js';
-import { SERVICE_NODE_ARGS, waitReady } from '@chainsync/service-kit';
+import { SERVICE_NODE_ARGS, busAuthEnv, waitReady } from '@chainsync/service-kit';
+import { roleAuth } from './bus-credentials.js';
 import { ProgressView } from './progress.js';
 import { startDevnetProcess } from './start-devnet.js';
 import { followLogs } from './start-logs.js';
@@ -166,6 +167,7 @@ async function startApi(o: StartOptions, node: NodeHandle, logFile: string): Pro
       HTTP_PORT: String(o.httpPort),
       LOG_LEVEL: o.logLevel,
       SERVICE_READYZ: readyz || 'none',
+      ...busAuthEnv(node.busCredsDir ? roleAuth(node.busCredsDir, 'api') : undefined),
     },
     logFile,
     { watchesLifeline: true, nodeArgs: SERVICE_NODE_ARGS },

@@ -5,3 +5,4 @@ export * from './hash.js';
 export * from './validate.js';
 export * from './subjects.js';
 export * from './bus-schemas.js';
+export * from './bus-permissions.js';

@@ -186,3 +186,63 @@ export const QueueGroups = {
   gossip: 'gossip',
   consensus: 'consensus',
 } as const;
+
+/**
+ * The programs that connect to a node's bus. Each service is one role (its replicas share it);
+ * `observer` is a read-only tool (the launcher's progress view, tests, an operator's client).
+ */
+export const BUS_ROLES = ['gossip', 'consensus', 'validator', 'chain-store', 'api', 'observer'] as const;
+export type BusRole = (typeof BUS_ROLES)[number];
+
+/** Readers of the node: the api and read-only tools. */
+const READERS = ['api', 'observer'] as const satisfies readonly BusRole[];
+
+/**
+ * Who may use each subject: who answers a request subject and who may call it, who may publish
+ * an event and who listens to it. The bus permissions of every role are derived from this one
+ * table (bus-permissions.ts), so a service may do exactly what this says and nothing else; a new
+ * subject does not compile until it has an entry here.
+ */
+export const SUBJECT_ACCESS: {
+  readonly requests: { readonly [S in RequestSubject]: { serves: BusRole; callers: readonly BusRole[] } };
+  readonly events: {
+    readonly [S in EventSubject]: { publishers: readonly BusRole[]; listeners: readonly BusRole[] };
+  };
+  /** `net.in.<TYPE>`: only gossip publishes (any type); each type has its own listeners. */
+  readonly netIn: { publisher: BusRole; listeners: { readonly [T in MessageType]: readonly BusRole[] } };
+} = {
+  requests: {
+    'peers.list': { serves: 'gossip', callers: ['consensus', ...READERS] },
+    validate: { serves: 'validator', callers: ['consensus'] },
+    // gossip reads the tip and ranges for its block cache (serving GET_BLOCK without a round trip each).
+    'store.tip': { serves: 'chain-store', callers: ['consensus', 'gossip', ...READERS] },
+    'store.get': { serves: 'chain-store', callers: [...READERS] },
+    'store.range': { serves: 'chain-store', callers: ['consensus', 'gossip', ...READERS] },
+    'store.append': { serves: 'chain-store', callers: ['consensus'] },
+    'store.stage': { serves: 'chain-store', callers: ['consensus'] },
+    'store.stage.clear': { serves: 'chain-store', callers: ['consensus'] },
+    'store.staged': { serves: 'chain-store', callers: ['consensus'] },
+    'store.reorg': { serves: 'chain-store', callers: ['consensus'] },
+    'consensus.run': { serves: 'consensus', callers: ['gossip', ...READERS] },
+    'consensus.status': { serves: 'consensus', callers: [...READERS] },
+  },
+  events: {
+    'net.out': { publishers: ['consensus', 'chain-store'], listeners: ['gossip'] },
+    'net.get': { publishers: ['consensus'], listeners: ['gossip'] },
+    'store.committed': { publishers: ['chain-store'], listeners: ['consensus', 'gossip'] },
+  },
+  netIn: {
+    publisher: 'gossip',
+    listeners: {
+      GOSSIP: [],
+      GOSSIP_REPLY: [],
+      STATS: ['consensus'],
+      STATS_REPLY: ['consensus'],
+      GET_BLOCK: ['chain-store'],
+      GET_BLOCK_REPLY: ['consensus'],
+      ANNOUNCE: ['consensus'],
+      CONSENSUS: [],
+      NEW_WORD: [],
+    },
+  },
+};

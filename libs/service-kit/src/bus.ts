@@ -13,9 +13,12 @@ import {
   type ReplyOf,
   type RequestOf,
   type RequestSubject,
+  type BusRole,
 } from '@chainsync/protocol';
+import { natsConnectOptions, type BusAuth } from './bus-auth.js';
 import { RateLimitedLog, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { EndpointStatsTable } from './service-api.js';
 
 /** A bus failure with a stable code (`timeout`, `no_responders`, `payload_too_large`, `bad_reply`, …). */
 export class BusError extends Error {
@@ -76,6 +79,8 @@ export class Bus {
   private readonly payloadsRefused;
   private readonly warnings: RateLimitedLog;
   private readonly subscriptions: Subscription[] = [];
+  /** Per-endpoint counters this instance reports over the service protocol (service-api.ts). */
+  readonly endpoints = new EndpointStatsTable();
 
   constructor(
     readonly nc: NatsConnection,
@@ -255,6 +260,7 @@ export class Bus {
     opts: ServeOptions = {},
   ): void {
     const check = compiled(RequestSchemas[name]);
+    this.endpoints.add(name, this.subject(name), opts.queue ?? '');
     const sub = this.nc.subscribe(this.subject(name), {
       queue: opts.queue,
       callback: (_err, msg) => {
@@ -278,7 +284,8 @@ export class Bus {
             return errorReply(typeof code === 'string' ? code : 'internal', (err as Error).message);
           }
         })().then((reply) => {
-          end();
+          const seconds = end();
+          this.endpoints.record(name, seconds, reply?.ok ? undefined : `${reply?.code}: ${reply?.message}`);
           this.requestsTotal.inc({ endpoint: name, result: reply?.ok ? 'ok' : (reply?.code ?? 'internal') });
           if (msg.reply) this.respond(name, msg, reply);
         });
@@ -346,9 +353,13 @@ export class Bus {
 }
 
 export interface ConnectOptions {
+  /** One server, or several comma-separated (a cluster). */
   url: string;
   prefix: string;
   name: string;
+  /** Whose permissions the connection has (its inbox follows); the service's own name by default. */
+  role?: BusRole;
+  auth?: BusAuth;
   log: Logger;
   metrics: Metrics;
 }
@@ -356,8 +367,13 @@ export interface ConnectOptions {
 /** Connects with reconnect-forever (also on the first connect) and tracks the connection state. */
 export async function connectBus(opts: ConnectOptions): Promise<Bus> {
   const nc = await connect({
-    servers: opts.url,
-    name: opts.name,
+    ...natsConnectOptions({
+      url: opts.url,
+      name: opts.name,
+      role: opts.role ?? (opts.name as BusRole),
+      prefix: opts.prefix,
+      auth: opts.auth,
+    }),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,

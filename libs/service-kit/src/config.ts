@@ -4,7 +4,17 @@ import { DEFAULT_NODE_PREFIX } from '@chainsync/protocol';
 
 /** Settings every service reads. */
 export const CommonConfig = Type.Object({
-  NATS_URL: Type.String({ default: 'nats://127.0.0.1:4222', pattern: '^(nats|tls)://' }),
+  /** One server, or a cluster's: `nats://a:4222,nats://b:4222` (the client moves on when one dies). */
+  NATS_URL: Type.String({
+    default: 'nats://127.0.0.1:4222',
+    pattern: '^(nats|tls)://[^,\\s]+(,(nats|tls)://[^,\\s]+)*$',
+  }),
+  /** Credentials and TLS, each a file (bus-auth.ts): nothing secret in the environment. */
+  NATS_NKEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  NATS_CREDS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  NATS_TLS_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  NATS_TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  NATS_TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   NODE_PREFIX: Type.String({ default: DEFAULT_NODE_PREFIX, pattern: '^[A-Za-z0-9_-]+$' }),
   NODE_NAME: Type.String({ default: 'chainsync', minLength: 1, maxLength: 64 }),
   OPS_HOST: Type.String({ default: '127.0.0.1' }),

@@ -9,3 +9,5 @@ export * from './service.js';
 export * from './net.js';
 export * from './udp.js';
 export * from './bus-chunks.js';
+export * from './bus-auth.js';
+export * from './service-api.js';

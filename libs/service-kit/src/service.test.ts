@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { LIFELINE_FD_ENV, ORPHAN_EXIT_MS } from './lifeline.js';
+import { collectServiceStats } from './service-api.js';
 import {
   freePort,
   startNatsServer,
@@ -74,6 +75,31 @@ describe('service kit with a real nats-server', () => {
     expect(text).toMatch(/^# HELP chainsync_sample_tips_served_total/m);
     expect(text).toMatch(/chainsync_sample_process_resident_memory_bytes|process_resident_memory_bytes/);
     expect(text).toMatch(/chainsync_sample_bus_requests_served_total\{endpoint="store.tip",result="ok"/);
+  });
+
+  it('answers the NATS service protocol with its id, version, start and per-endpoint stats', async () => {
+    const nc = await connect({ servers: nats.url });
+    const ping = (await nc.request('$SRV.PING.sample', '', { timeout: 2000 })).json<{ id: string }>();
+    expect(ping).toMatchObject({ type: 'io.nats.micro.v1.ping_response', name: 'sample', version: '0.1.0' });
+    const info = (await nc.request(`$SRV.INFO.sample.${ping.id}`, '', { timeout: 2000 })).json();
+    expect(info).toMatchObject({
+      type: 'io.nats.micro.v1.info_response',
+      id: ping.id,
+      metadata: { prefix: 'kit', ops: `127.0.0.1:${opsPort}` },
+      endpoints: [{ name: 'store.tip', subject: 'kit.store.tip', queue_group: '' }],
+    });
+    const before = await collectServiceStats(nc, { waitMs: 300, maxInstances: 10 });
+    const served = (s: typeof before) => s.stats.find((x) => x.id === ping.id)!.endpoints[0]!;
+    await nc.request('kit.store.tip', '{}', { timeout: 2000 });
+    await nc.request('kit.store.tip', '[1]', { timeout: 2000 });
+    const after = await collectServiceStats(nc, { waitMs: 300, maxInstances: 10 });
+    expect(after.malformed).toBe(0);
+    expect(Date.parse(after.stats.find((x) => x.id === ping.id)!.started)).toBeLessThanOrEqual(Date.now());
+    expect(served(after).num_requests - served(before).num_requests).toBe(2);
+    expect(served(after).num_errors - served(before).num_errors).toBe(1);
+    expect(served(after).last_error).toMatch(/^bad_request: /);
+    expect(served(after).processing_time).toBeGreaterThan(0);
+    await nc.close();
   });
 
   it('stops cleanly on SIGTERM', async () => {

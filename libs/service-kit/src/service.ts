@@ -2,11 +2,13 @@ import closeWithGrace from 'close-with-grace';
 import type { Static, TObject, TProperties } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { connectBus, type Bus } from './bus.js';
+import { BusAuthError, busAuthFromEnv } from './bus-auth.js';
 import { ConfigError, readConfig, serviceConfigSchema, type CommonConfig } from './config.js';
 import { ORPHAN_EXIT_MS, watchLifeline } from './lifeline.js';
 import { createLogger, RateLimitedLog, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { startOpsServer, type ReadinessCheck } from './ops-server.js';
+import { chainsyncVersion, instanceMetadata, startServiceApi } from './service-api.js';
 
 export interface ServiceContext<C> {
   config: C & CommonConfig;
@@ -102,14 +104,28 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
     void shutdown.close();
   });
 
+  const auth = busAuthFromEnv(config as unknown as Record<string, string | undefined>);
   const bus = (conn.bus = await connectBus({
     url: config.NATS_URL,
     prefix: config.NODE_PREFIX,
     name: def.name,
+    auth,
     log,
     metrics,
+  }).catch((err: unknown) => {
+    if (!(err instanceof BusAuthError)) throw err;
+    process.stderr.write(`${def.name}: ${err.message}\n`);
+    process.exit(2);
   }));
-  log.info({ nats: config.NATS_URL, prefix: config.NODE_PREFIX }, 'connected to NATS');
+  log.info(
+    {
+      nats: config.NATS_URL.replace(/\/\/[^@/,]*@/g, '//***@'),
+      prefix: config.NODE_PREFIX,
+      auth: auth.nkeyFile ? 'nkey' : auth.credsFile ? 'creds' : 'none',
+      tls: auth.tls !== undefined,
+    },
+    'connected to NATS',
+  );
   await def.start({
     config,
     log,
@@ -121,7 +137,24 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
   });
   // Ready only once the server has registered our subscriptions, so a request right after
   // /readyz turns 200 never meets "no responders".
+  // Discoverable on the bus once it serves: `nats micro ls`, and the api's list of instances.
+  const api = startServiceApi(
+    bus.nc,
+    {
+      name: def.name,
+      version: chainsyncVersion(),
+      description: `chainsync ${def.name}`,
+      metadata: instanceMetadata({
+        node: config.NODE_NAME,
+        prefix: config.NODE_PREFIX,
+        opsHost: config.OPS_HOST,
+        opsPort: ops.port,
+      }),
+    },
+    () => bus.endpoints.snapshot(),
+  );
+  closers.push(() => api.stop()); // runs first: no longer listed while it stops
   await bus.flush();
   started = true;
-  log.info('ready');
+  log.info({ instanceId: api.id }, 'ready');
 }

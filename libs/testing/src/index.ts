@@ -4,3 +4,4 @@ export * from './processes.js';
 export * from './udp.js';
 export * from './bus.js';
 export * from './metrics.js';
+export * from './netns.js';

@@ -24,8 +24,14 @@ export interface NatsServerHandle {
   start(): Promise<void>;
 }
 
-/** A real nats-server on a free loopback port, for one test file. */
-export async function startNatsServer(opts: { port?: number } = {}): Promise<NatsServerHandle> {
+/**
+ * A real nats-server on a free loopback port, for one test file; `configFile` gives it a
+ * configuration (authorization, TLS, a cluster), `args` more flags (both before the port flags,
+ * which win).
+ */
+export async function startNatsServer(
+  opts: { port?: number; configFile?: string; args?: string[] } = {},
+): Promise<NatsServerHandle> {
   const bin = natsServerBinary();
   const port = opts.port ?? (await freePort());
   let proc: ChildProcess | undefined;
@@ -38,7 +44,8 @@ export async function startNatsServer(opts: { port?: number } = {}): Promise<Nat
     async start() {
       // One Go thread, as the node launcher runs its private server (see natsGoMaxProcs there):
       // the default spins idle threads that take CPU from the services under test.
-      proc = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], {
+      const config = opts.configFile ? ['-c', opts.configFile] : [];
+      proc = spawn(bin, [...config, ...(opts.args ?? []), '-a', '127.0.0.1', '-p', String(port)], {
         stdio: 'ignore',
         env: { ...process.env, GOMAXPROCS: process.env.GOMAXPROCS ?? '1' },
       });

@@ -35,8 +35,12 @@ export function startProcess(
   cmd: string,
   args: string[],
   env: Record<string, string>,
+  opts: { stdin?: 'pipe' | 'ignore' } = {},
 ): ServiceProcess {
-  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(cmd, args, {
+    env: { ...process.env, ...env },
+    stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const keep = (chunk: Buffer) => {
     out += chunk.toString();
