@@ -36,7 +36,12 @@ interface Setup {
   client: NodeClient;
 }
 
-async function setup(peers: number, faults: (base: number) => string, name: string): Promise<Setup> {
+async function setup(
+  peers: number,
+  faults: (base: number) => string,
+  name: string,
+  byName = false,
+): Promise<Setup> {
   const base = await freeUdpPortRange(peers);
   const udpPort = await freeUdpPort();
   const devnet = await startDevnet({
@@ -50,7 +55,14 @@ async function setup(peers: number, faults: (base: number) => string, name: stri
   cleanups.push(() => devnet.stop());
   const dataDir = mkdtempSync(join(tmpdir(), `cs-${name}-`));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-  const node = await launchDevnetNode(devnet, { udpPort, dataDir, name, difficulty: D });
+  const node = await launchDevnetNode(devnet, {
+    udpPort,
+    dataDir,
+    name,
+    difficulty: D,
+    // Bootstrap peers named, not addressed: they answer from 127.0.0.1 all the same.
+    ...(byName ? { peers: devnet.peers.map((p) => `localhost:${p.port}`) } : {}),
+  });
   cleanups.push(() => node.stop());
   const client = await NodeClient.connect(node.natsUrl, node.prefix, node.busAuth);
   cleanups.push(() => client.close());
@@ -109,6 +121,12 @@ describe('sync', () => {
   it('completes with drop=0.3 and delay=50ms on every peer', async () => {
     const { client } = await setup(4, () => '*:drop=0.3,*:delay=50ms', 'lossy');
     await waitSynced(client, 75_000);
+    await expectSameChain(client);
+  });
+
+  it('syncs from bootstrap peers given by name (replies come from their address)', async () => {
+    const { client } = await setup(2, () => '', 'named', true);
+    await waitSynced(client, 60_000);
     await expectSameChain(client);
   });
 });

@@ -11,6 +11,7 @@ import {
   UNPROVEN_STATS_TOTAL_BURST_BYTES,
   UNPROVEN_STATS_TOTAL_BYTES_PER_S,
 } from './limits.js';
+import { resolvePeers } from './resolve-peers.js';
 import { openUdp } from './udp.js';
 
 /**
@@ -22,7 +23,9 @@ await runService({
   config: GossipConfig,
   defaultOpsPort: 9101,
   async start({ config, log, warnings, bus, metrics, onClose }) {
-    const bootstrap = parsePeers(config.PEERS);
+    // Names resolved once: peers answer from addresses, so a peer kept by name never matches its replies.
+    const { peers: bootstrap, unresolved } = await resolvePeers(parsePeers(config.PEERS));
+    if (unresolved.length > 0) log.warn({ unresolved }, 'bootstrap peers kept by name: they did not resolve');
     const local = localAddresses();
     if (config.UDP_HOST !== '0.0.0.0') local.all.add(config.UDP_HOST);
     const m = gossipMetrics(metrics);
