@@ -51,6 +51,8 @@ async function setup(
     difficulty: D,
     faults: faults(base),
     bootstrap: [{ host: HOST, port: udpPort }],
+    // Named peers name themselves too (in their GOSSIP), as a peer behind a DNS name does.
+    ...(byName ? { host: 'localhost' } : {}),
   });
   cleanups.push(() => devnet.stop());
   const dataDir = mkdtempSync(join(tmpdir(), `cs-${name}-`));
