@@ -170,7 +170,7 @@ describe('chain-store service', () => {
     expect(oldSeen).toBeGreaterThan(0);
     expect((await bus.call('store.range', { from: 0, count: 500 })).blocks).toEqual(newChain);
     await waitFor(() => committed.length > committedBefore, { what: 'store.committed after reorg' });
-    expect(committed.at(-1)).toEqual({ height: 399, hash: branch[249]!.hash });
+    expect(committed.at(-1)).toEqual({ replacedFrom: 150, height: 399, hash: branch[249]!.hash });
     expect((await bus.call('store.stage.clear', {})).cleared).toBe(0);
     expect(await metric('chainsync_chain_store_reorgs_total')).toBe(1);
     expect(await metric('chainsync_chain_store_switches_total{kind="reorg"')).toBe(1);

@@ -38,7 +38,7 @@ afterAll(async () => {
   await node?.stop();
   await devnet?.stop();
   await Promise.all(servers.map((s) => s.stop()));
-  rmSync(dir, { recursive: true, force: true });
+  if (!process.env.KEEP_CLUSTER_DIR) rmSync(dir, { recursive: true, force: true });
 });
 
 /** SIGKILL: no goodbye to its clients or its routes. */

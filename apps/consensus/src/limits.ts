@@ -129,8 +129,17 @@ export const BUS_TIMEOUT_MS = 10_000;
  * the batch is then sent again to the live ones — so keep the stall short.
  */
 export const VALIDATE_TIMEOUT_MS = 3_000;
-/** Consecutive validate errors (validators gone) before the sync gives up. */
-export const MAX_VALIDATE_ERRORS = 5;
+/**
+ * How long validate requests may keep failing (validators gone, or dying one after the other)
+ * with no success in between before the sync gives up: long enough for a restarted validator.
+ */
+export const VALIDATE_GIVE_UP_MS = 15_000;
+/**
+ * store.stage requests lost to a dropped bus connection (a NATS server of a cluster killed) are
+ * sent again after STAGE_RETRY_MS, this many times in a row before the sync gives up.
+ */
+export const MAX_STAGE_RETRIES = 20;
+export const STAGE_RETRY_MS = 250;
 /** Our own block hashes kept in memory (height → hash) to find where a target meets our chain. */
 export const OUR_HASHES_CACHE = 4096;
 

@@ -3,15 +3,20 @@ import type { Batch } from './batch.js';
 import { ChainVerifier } from './chain-verifier.js';
 import { BatchDownload, type ReplyMatch, type SourceSnapshot } from './download.js';
 import {
+  VALIDATE_GIVE_UP_MS,
   MAX_BLOCKS_PER_STAGE,
+  MAX_STAGE_RETRIES,
+  STAGE_RETRY_MS,
   MAX_STAGE_IN_FLIGHT,
-  MAX_VALIDATE_ERRORS,
   MAX_VALIDATE_IN_FLIGHT,
   OUR_HASHES_CACHE,
   SILENCE_MS,
 } from './limits.js';
 import type { Fault, PeerScores } from './peer-scores.js';
 import { peerKey, type Target } from './target.js';
+
+/** The request failed because the bus connection was lost (BusError 'disconnected'), not its handler. */
+const busLost = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'disconnected';
 
 /** What a sync job needs from the outside world; bus-io.ts implements it over the bus. */
 export interface SyncIo {
@@ -87,7 +92,9 @@ export class SyncJob {
   private readonly toStage: Batch[] = [];
   private validating = 0;
   private stagingNow = 0;
-  private validateErrors = 0;
+  /** Since when validate requests have failed with no success in between (null: they work). */
+  private validateFailingSince: number | null = null;
+  private stageRetries = 0;
   private stagedBlocks = 0;
   private forkHeight: number | null = null;
   private readonly stageReady: Promise<void>;
@@ -228,7 +235,7 @@ export class SyncJob {
         true,
       );
     }
-    this.validateErrors = 0;
+    this.validateFailingSince = null;
     const bad = verdicts.findIndex((v) => !v.ok);
     if (bad >= 0) {
       const reason = (verdicts[bad] as { ok: false; reason: InvalidReason }).reason;
@@ -249,8 +256,18 @@ export class SyncJob {
   private onValidateError(b: Batch, attempt: number, err: unknown, counted = false): void {
     if (!counted) this.validating--;
     if (this.phase !== 'downloading' || b.attempt !== attempt) return this.pump();
-    if (++this.validateErrors >= MAX_VALIDATE_ERRORS) {
-      return this.fail('validator_error', `validate failed ${this.validateErrors} times: ${String(err)}`);
+    // Requests fail together when the bus drops or a validator dies holding several (each times
+    // out): give up only when validation has failed for a while with no success in between. A
+    // lost connection of our own does not count at all: the batches go again once it is back.
+    if (!busLost(err)) {
+      const now = this.io.now();
+      this.validateFailingSince ??= now;
+      if (now - this.validateFailingSince >= VALIDATE_GIVE_UP_MS) {
+        return this.fail(
+          'validator_error',
+          `validate has failed for ${now - this.validateFailingSince} ms: ${String(err)}`,
+        );
+      }
     }
     b.validationFailed();
     this.toValidate.push(b);
@@ -283,6 +300,7 @@ export class SyncJob {
           () => {
             this.stagingNow--;
             if (this.phase !== 'downloading') return;
+            this.stageRetries = 0;
             for (const { b, attempt, blocks } of group) {
               if (b.attempt !== attempt || b.status !== 'staging') continue;
               this.download.staged(b);
@@ -294,6 +312,17 @@ export class SyncJob {
           },
           (err: unknown) => {
             this.stagingNow--;
+            if (this.phase !== 'downloading') return;
+            // The bus dropped (a NATS server went away): stage the same batches again when it is back.
+            if (busLost(err) && ++this.stageRetries <= MAX_STAGE_RETRIES) {
+              for (const { b, attempt } of group) {
+                if (b.attempt !== attempt || b.status !== 'staging') continue;
+                b.validated(b.hashes !== null); // back to valid; its blocks are still held
+                this.toStage.push(b);
+              }
+              setTimeout(() => this.pump(), STAGE_RETRY_MS);
+              return;
+            }
             this.fail('store_error', `store.stage failed: ${String(err)}`);
           },
         );
