@@ -36,9 +36,15 @@ if [ "$(version_of node_modules/.bin/node)" != "$PINNED" ] || [ ! -f node_module
 fi
 
 # Debian packages: nats-server always; for the test suite only, chromium (the dashboard browser
-# test) and prometheus (its promtool checks the compose stack's Prometheus config and alert rules).
+# test), prometheus (its promtool checks the compose stack's Prometheus config and alert rules) and
+# iptables, iproute2, util-linux (the network-namespace hosts of the multi-host tests).
 missing=()
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+if [ "${WITH_NETNS:-}" = "1" ]; then
+  command -v iptables-restore >/dev/null 2>&1 || missing+=(iptables)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+fi
 [ "${WITH_BROWSER:-}" != "1" ] || [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ "${WITH_PROMTOOL:-}" != "1" ] || command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -4,7 +4,7 @@
 # one summary line over all vitest runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-WITH_BROWSER=1 WITH_PROMTOOL=1 SKIP_BUILD=1 bash scripts/prepare.sh || exit 1
+WITH_BROWSER=1 WITH_PROMTOOL=1 WITH_NETNS=1 SKIP_BUILD=1 bash scripts/prepare.sh || exit 1
 # The project's pinned runtime (installed by prepare.sh), also when this script is run directly.
 export PATH="$PWD/node_modules/.bin:$PATH"
 node -e 'const v = process.versions; console.log(`chainsync: testing on Node.js ${v.node} (V8 ${v.v8}, libuv ${v.uv}) at ${process.execPath}`)'

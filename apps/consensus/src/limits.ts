@@ -135,6 +135,12 @@ export const VALIDATE_TIMEOUT_MS = 3_000;
  */
 export const VALIDATE_GIVE_UP_MS = 15_000;
 /**
+ * A batch whose validate request failed waits this long before it goes again. Without the wait a
+ * failure that comes back at once (no responders) would resend it in a loop of promise callbacks
+ * that never lets the event loop, its timers or its sockets run.
+ */
+export const VALIDATE_RETRY_MS = 100;
+/**
  * store.stage requests lost to a dropped bus connection (a NATS server of a cluster killed) are
  * sent again after STAGE_RETRY_MS, this many times in a row before the sync gives up.
  */

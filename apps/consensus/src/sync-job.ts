@@ -4,6 +4,7 @@ import { ChainVerifier } from './chain-verifier.js';
 import { BatchDownload, type ReplyMatch, type SourceSnapshot } from './download.js';
 import {
   VALIDATE_GIVE_UP_MS,
+  VALIDATE_RETRY_MS,
   MAX_BLOCKS_PER_STAGE,
   MAX_STAGE_RETRIES,
   STAGE_RETRY_MS,
@@ -89,6 +90,8 @@ export class SyncJob {
   private readonly verifier: ChainVerifier;
   private readonly failed = new Set<string>();
   private readonly toValidate: Batch[] = [];
+  /** Batches whose validate request failed, each with the time it may go again. */
+  private readonly validateRetries: { b: Batch; at: number }[] = [];
   private readonly toStage: Batch[] = [];
   private validating = 0;
   private stagingNow = 0;
@@ -207,6 +210,12 @@ export class SyncJob {
   // ---- validate ----
 
   private dispatchValidation(): void {
+    if (this.validateRetries.length > 0) {
+      const now = this.io.now();
+      while (this.validateRetries.length > 0 && this.validateRetries[0]!.at <= now) {
+        this.toValidate.push(this.validateRetries.shift()!.b);
+      }
+    }
     while (this.validating < MAX_VALIDATE_IN_FLIGHT && this.toValidate.length > 0) {
       const b = this.toValidate.shift()!;
       if (b.status !== 'complete') continue;
@@ -270,8 +279,8 @@ export class SyncJob {
       }
     }
     b.validationFailed();
-    this.toValidate.push(b);
-    this.pump();
+    // Not at once: the next tick after the wait sends it again (see VALIDATE_RETRY_MS).
+    this.validateRetries.push({ b, at: this.io.now() + VALIDATE_RETRY_MS });
   }
 
   // ---- stage ----
