@@ -154,6 +154,8 @@ describe('TLS between hosts', () => {
     await expect(connect({ ...base, reconnect: false })).rejects.toThrow(/certificate/i);
     await expect(
       connect({ ...base, tls: { caFile: tlsFiles().caFile }, reconnect: false, timeout: 3_000 }),
-    ).rejects.toThrow(/alert bad certificate/i); // the server refused the handshake: no client certificate
+      // The server refuses the handshake (no client certificate): with TLS 1.3 the client may read
+      // the server's alert, or find the connection already reset before it could.
+    ).rejects.toThrow(/alert bad certificate|certificate required|ECONNRESET/i);
   });
 });
