@@ -11,6 +11,8 @@ const SEND_REFUSALS = [
   'unproven_total',
 ] as const satisfies readonly SendRefusal[];
 const PROOF_RESULTS = ['proved', 'unsolicited', 'barred'] as const satisfies readonly ProofOutcome[];
+/** What became of a greeting: sent, over the greeting rate, or refused by the send budget. */
+const GREETING_RESULTS = ['sent', 'rate_limited', 'refused'] as const;
 
 /** A counter's child per label value. */
 type Child = { inc(n?: number): void };
@@ -88,6 +90,15 @@ export function gossipMetrics(m: Metrics) {
     consensusTriggers: m.counter('consensus_triggers_total', 'consensus.run requests from CONSENSUS', [
       'result',
     ]),
+    greetings: children(
+      m.counter(
+        'greetings_total',
+        'Our GOSSIP sent to a newly learned peer: sent, or not (rate or send budget)',
+        ['result'],
+      ),
+      'result',
+      GREETING_RESULTS,
+    ),
   };
 }
 export type GossipMetrics = ReturnType<typeof gossipMetrics>;

@@ -4,6 +4,7 @@ import {
   MAX_DATAGRAM_BYTES,
   encodeMessage,
   type Block,
+  type Gossip,
   type Inbound,
   type Message,
   type MessageType,
@@ -12,7 +13,7 @@ import {
 import { Metrics, RateLimitedLog, createLogger } from '@chainsync/service-kit';
 import { gossipMetrics } from './gossip-metrics.js';
 import { GossipNode, type NodeOptions } from './gossip-node.js';
-import { INBOUND_BATCH_MAX_BYTES, MAX_PEERS_LIST_BYTES } from './limits.js';
+import { GREET_BURST, GREET_PER_S, INBOUND_BATCH_MAX_BYTES, MAX_PEERS_LIST_BYTES } from './limits.js';
 
 const at = (port: number, host = '127.0.0.1'): PeerAddr => ({ host, port });
 
@@ -239,11 +240,46 @@ describe('GossipNode', () => {
     const t = setup();
     t.datagram({ type: 'GOSSIP', host: '127.0.0.1', port: 50, id: 'g1', name: 'fifty' }, at(1));
     expect(t.sent[0]).toMatchObject({ to: at(50), msg: { type: 'GOSSIP_REPLY', port: 8999, name: 'us' } });
-    const forwards = t.sent.slice(1);
+    const forwards = t.sent.slice(1).filter((s) => s.msg.type === 'GOSSIP' && s.msg.id === 'g1');
     expect(forwards).toHaveLength(3);
     expect(forwards.every((f) => f.msg.type === 'GOSSIP' && f.to.port !== 1 && f.to.port !== 50)).toBe(true);
     t.datagram({ type: 'GOSSIP-REPLY', host: '127.0.0.1', port: 60, name: 'sixty' }, at(60));
     expect(t.node.peersList().peers.map((p) => p.port)).toEqual(expect.arrayContaining([50, 60]));
+  });
+
+  it('greets a peer first heard of through its GOSSIP with our latest GOSSIP, once, within a rate', async () => {
+    // Budgets wide enough that only the greeting rate limits (the budgets have their own tests).
+    const wide = { perS: 1e6, burst: 1e6 };
+    const t = setup({ node: { send: { ...setup().node.opts.send, unprovenTotal: wide, replyTotal: wide } } });
+    t.node.join();
+    const ours = t.sent[0]!.msg as Gossip;
+    t.sent.length = 0;
+    const gossip = (port: number, id: string) =>
+      t.datagram({ type: 'GOSSIP', host: '127.0.0.1', port, id, name: 'new' }, at(port));
+    gossip(50, 'g1');
+    expect(t.sent.filter((s) => s.to.port === 50).map((s) => s.msg)).toEqual([
+      { type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 8999, name: 'us' },
+      ours, // the same id: a peer that saw it through a forward drops it
+    ]);
+    // Once: a known peer gossiping again gets the reply only.
+    t.sent.length = 0;
+    t.advance(1_000);
+    gossip(50, 'g2');
+    expect(t.sent.filter((s) => s.to.port === 50).map((s) => s.msg.type)).toEqual(['GOSSIP_REPLY']);
+    // A peer named in a GOSSIP_REPLY heard our GOSSIP already: no greeting.
+    t.sent.length = 0;
+    t.datagram({ type: 'GOSSIP_REPLY', host: '127.0.0.1', port: 60, name: 'r' }, at(60));
+    expect(t.sent).toHaveLength(0);
+    // A flood of fresh origins is greeted up to the burst, then at the greeting rate.
+    for (let i = 0; i < 40; i++) gossip(1000 + i, `f${i}`);
+    const greeted = (from: number) =>
+      t.sent.filter((s) => s.to.port >= from && s.msg.type === 'GOSSIP' && s.msg.id === ours.id).length;
+    expect(greeted(1000)).toBe(GREET_BURST);
+    expect(await t.counter('greetings_total', { result: 'rate_limited' })).toBe(40 - GREET_BURST);
+    t.advance(1_000);
+    for (let i = 0; i < 40; i++) gossip(2000 + i, `h${i}`);
+    expect(greeted(2000)).toBe(GREET_PER_S);
+    expect(await t.counter('greetings_total', { result: 'sent' })).toBe(1 + GREET_BURST + GREET_PER_S);
   });
 
   it('expires silent learned peers, never bootstrap peers; only GOSSIP refreshes', () => {

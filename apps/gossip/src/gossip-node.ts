@@ -6,6 +6,7 @@ import {
   encodeMessage,
   parseDatagram,
   type Block,
+  type Gossip,
   type MessageType,
   type NetGet,
   type NetOut,
@@ -19,6 +20,7 @@ import { InboundBatcher } from './batcher.js';
 import { BlockCache, READ_AHEAD_BLOCKS } from './block-cache.js';
 import { checkGossipHost, hostPolicy } from './host-policy.js';
 import {
+  gossipMessage,
   onGossip,
   onGossipReply,
   originate,
@@ -30,6 +32,8 @@ import type { GossipMetrics } from './gossip-metrics.js';
 import {
   GOSSIP_FANOUT,
   GOSSIP_PER_ORIGIN_BURST,
+  GREET_BURST,
+  GREET_PER_S,
   GOSSIP_PER_ORIGIN_PER_S,
   INBOUND_BATCH_MAX_BYTES,
   INBOUND_BATCH_MAX_ITEMS,
@@ -126,6 +130,9 @@ export class GossipNode {
   /** Filled in by each parse (one object, reused: nothing allocated for it per datagram). */
   private readonly parseNotes: ParseNotes = { exact: false, stripped: false };
   private consensusPending = false;
+  /** Our latest GOSSIP: what a newly learned peer is greeted with (its id is one peers may know). */
+  private lastGossip: Gossip | null = null;
+  private readonly greetings: TokenBucket;
 
   constructor(
     readonly opts: NodeOptions,
@@ -170,6 +177,7 @@ export class GossipNode {
       admit: (origin, t) => perOrigin.take(addrKey(origin), 1, t),
       admitAny: (t) => anyOrigin.take(1, t),
     };
+    this.greetings = new TokenBucket(GREET_PER_S, GREET_BURST, now);
     this.budget = new SendBudget(
       { ...opts.send, creditCeiling: UNPROVEN_CREDIT_MAX_BYTES, maxKeys: MAX_RATE_BUCKETS },
       now,
@@ -283,6 +291,7 @@ export class GossipNode {
         this.peerChanged(out.peer);
         this.send(out.reply, true);
         for (const f of out.forwards) this.send(f, true);
+        if (out.peer.status === 'added') this.greet(out.peer.peer, now);
         return;
       }
       case 'GOSSIP_REPLY': {
@@ -338,8 +347,8 @@ export class GossipNode {
    * Sends one datagram if the send budget allows it. `reply`: others caused it (an answer, a
    * forward). `proving`: a request whose answer from `to` will prove that address.
    */
-  private send(out: Outgoing, reply: boolean, proving?: ProvingRequest): void {
-    this.sendBytes(out.to, out.msg.type, encodeMessage(out.msg), reply, proving);
+  private send(out: Outgoing, reply: boolean, proving?: ProvingRequest): boolean {
+    return this.sendBytes(out.to, out.msg.type, encodeMessage(out.msg), reply, proving);
   }
 
   /** `store.committed`: the chain's new tip, and where a reorg replaced blocks. */
@@ -376,12 +385,12 @@ export class GossipNode {
     data: Uint8Array,
     reply: boolean,
     proving?: ProvingRequest,
-  ): void {
+  ): boolean {
     const out = { to };
     if (data.byteLength > MAX_UDP_PAYLOAD_BYTES) {
       this.metrics.sendsRefused.too_large.inc();
       this.warnings.warn('send_too_large', { type, bytes: data.byteLength }, 'not sent: exceeds UDP');
-      return;
+      return false;
     }
     const now = this.io.now();
     const key = addrKey(out.to);
@@ -395,7 +404,7 @@ export class GossipNode {
     if (refusal) {
       this.metrics.sendsRefused[refusal].inc();
       this.warnings.warn(`send_${refusal}`, { to: out.to, type }, 'not sent: send budget exhausted');
-      return;
+      return false;
     }
     if (proving) this.proofs.requested(key, proving, now);
     if (data.byteLength > MAX_SEND_BYTES) {
@@ -407,6 +416,25 @@ export class GossipNode {
       this.metrics.sendErrors.inc();
       this.warnings.warn('send_error', { to: out.to, type, err: err.message }, 'UDP send failed');
     });
+    return true;
+  }
+
+  /**
+   * Sends a peer first heard of through its own GOSSIP our latest GOSSIP (same id: peers that
+   * saw it drop it), once, so a peer that learns peers only from incoming GOSSIP need not wait for
+   * our next re-gossip. Others caused it, so it is budgeted as a reply; and at most GREET_PER_S.
+   */
+  private greet(peer: PeerAddr, now: number): void {
+    if (!this.greetings.take(1, now)) return this.metrics.greetings.rate_limited.inc();
+    const msg = (this.lastGossip ??= this.remember(gossipMessage(this.opts.self, this.io.newId()), now));
+    const sent = this.send({ to: { host: peer.host, port: peer.port }, msg }, true, 'GOSSIP');
+    this.metrics.greetings[sent ? 'sent' : 'refused'].inc();
+  }
+
+  /** Our own GOSSIP id is seen at once, so its echo is dropped. */
+  private remember(g: Gossip, now: number): Gossip {
+    this.seen.add(g.id, now);
+    return g;
   }
 
   private isProven(key: string, now: number): boolean {
@@ -416,6 +444,7 @@ export class GossipNode {
   private gossipRound(includeLearned: boolean): void {
     const now = this.io.now();
     const { targets, msg } = originate(this.state, this.io.newId(), now, includeLearned);
+    this.lastGossip = msg;
     for (const t of targets) this.send({ to: { host: t.host, port: t.port }, msg }, false, 'GOSSIP');
     this.updateGauges();
   }

@@ -133,6 +133,17 @@ export const GOSSIP_PER_ORIGIN_BURST = 10;
 export const GOSSIP_TOTAL_PER_S = 100;
 export const GOSSIP_TOTAL_BURST = 300;
 
+// ---- Greeting a newly learned peer ----
+/**
+ * A peer first heard of through its GOSSIP is sent our current GOSSIP at once, so a peer that
+ * learns peers only from incoming GOSSIP knows us now rather than at our next re-gossip (30 s).
+ * New peers come at the GOSSIP admission's pace at most (100/s); 10/s with a burst of 20 greets
+ * every joiner of a real network (a few a minute) and of a loopback devnet starting at once,
+ * while a flood of fresh origins costs at most 10 extra GOSSIPs a second.
+ */
+export const GREET_PER_S = 10;
+export const GREET_BURST = 20;
+
 // ---- Peer table ----
 /**
  * Entries per host (its ports): a machine runs a handful of peers, and loopback tests run 20+ on
