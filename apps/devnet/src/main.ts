@@ -151,7 +151,9 @@ await runCli(USAGE, async () => {
 });
 
 /** When the devnet's peers got their first and last GET_BLOCK, and how many (benchmarks read it). */
-function requestSummary(devnet: { peers: { counters: { getBlocks: number; firstGetBlockAt: number; lastGetBlockAt: number } }[] }) {
+function requestSummary(devnet: {
+  peers: { counters: { getBlocks: number; firstGetBlockAt: number; lastGetBlockAt: number } }[];
+}) {
   const asked = devnet.peers.map((p) => p.counters).filter((c) => c.getBlocks > 0);
   return {
     count: asked.reduce((n, c) => n + c.getBlocks, 0),
