@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
 import { waitFor } from '@chainsync/testing';
+import { launchChromium } from './chromium.js';
 import { startCli, type StartCli } from './start-cli.js';
 
 /**
@@ -12,7 +13,6 @@ import { startCli, type StartCli } from './start-cli.js';
  * mines a block every second: the height shown must rise, and the page must show the peers, the
  * latest blocks and every service healthy. Leaves a screenshot in test/artifacts/.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'chainsync-dashboard-'));
 let cli: StartCli | undefined;
@@ -25,23 +25,10 @@ afterAll(async () => {
 });
 
 it('shows a live node: the height rises while the devnet mines', async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   cli = await startCli(dataDir);
   await cli.waitForOutput(/synced: height/, 120_000);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${cli.apiUrl}/`);
 

@@ -1,43 +1,10 @@
-// chainsync dashboard: polls the api once a second and redraws. Plain DOM, no build step.
+// chainsync dashboard: polls the api once a second and redraws. Plain DOM, no build step; the
+// helpers ($, el, row, age, short, getJson) are in common.js.
 'use strict';
+/* global $, el, row, age, short, getJson */
 
-const $ = (id) => document.getElementById(id);
 const POLL_MS = 1000;
 const SLOW_POLL_MS = 2000;
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
-
-function row(cells) {
-  const tr = document.createElement('tr');
-  for (const c of cells) tr.append(typeof c === 'object' ? wrap(c) : el('td', c));
-  return tr;
-}
-
-function wrap(node) {
-  const td = document.createElement('td');
-  td.append(node);
-  return td;
-}
-
-function age(seconds) {
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 48 * 3600) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} d`;
-}
-
-const short = (hash) => (hash ? `${hash.slice(0, 10)}…${hash.slice(-10)}` : '–');
-
-async function getJson(path) {
-  const res = await fetch(path, { cache: 'no-store' });
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return res.json();
-}
 
 function renderStatus(s) {
   $('name').textContent = s.name;

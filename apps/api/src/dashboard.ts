@@ -7,9 +7,12 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
   '/instances.js': { file: 'instances.js', type: 'text/javascript; charset=utf-8' },
+  '/common.js': { file: 'common.js', type: 'text/javascript; charset=utf-8' },
+  '/network.html': { file: 'network.html', type: 'text/html; charset=utf-8' },
+  '/network.js': { file: 'network.js', type: 'text/javascript; charset=utf-8' },
 };
 
-/** Serves the one-page dashboard: static HTML + vanilla JS that polls the api. No build step. */
+/** Serves the dashboard and the network map: static HTML + vanilla JS that polls the api. No build step. */
 export function registerDashboard(
   app: FastifyInstance,
   publicDir = new URL('../public/', import.meta.url),

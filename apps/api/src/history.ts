@@ -6,19 +6,26 @@ export interface HeightSample {
   height: number;
 }
 
-/** A bounded ring of height samples: the sync-rate sparkline and a rate measured by the api itself. */
-export class HeightHistory {
-  private readonly samples: HeightSample[] = [];
+/** A bounded series of samples in time order: the oldest go once `max` are held. */
+export class Series<T extends { t: number }> {
+  protected readonly samples: T[] = [];
 
-  constructor(private readonly max = MAX_HISTORY_SAMPLES) {}
+  constructor(private readonly max: number) {}
 
-  add(sample: HeightSample): void {
+  add(sample: T): void {
     this.samples.push(sample);
     if (this.samples.length > this.max) this.samples.splice(0, this.samples.length - this.max);
   }
 
-  all(): HeightSample[] {
+  all(): T[] {
     return [...this.samples];
+  }
+}
+
+/** Height samples: the sync-rate sparkline and a rate measured by the api itself. */
+export class HeightHistory extends Series<HeightSample> {
+  constructor(max = MAX_HISTORY_SAMPLES) {
+    super(max);
   }
 
   /** Blocks per second over the last `windowMs` (0 with fewer than two samples in it). */

@@ -22,3 +22,10 @@ export const INSTANCE_WAIT_MS = 500;
 export const INSTANCE_FORGET_MS = 30_000;
 /** Instances kept: 64 validators on each of a few hosts, with room; each row is ~1 KB. */
 export const MAX_INSTANCES = 256;
+
+/**
+ * The network map's height series (ours, the agreed tip, the tallest claim): a sample every 5 s
+ * (claims change once a round, every 120 s, or with a block) for an hour, 720 points (~30 KB).
+ */
+export const NETWORK_SAMPLE_INTERVAL_MS = 5_000;
+export const MAX_NETWORK_SAMPLES = 720;

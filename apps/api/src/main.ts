@@ -3,13 +3,13 @@ import { RateLimitedLog, runService } from '@chainsync/service-kit';
 import { registerDashboard } from './dashboard.js';
 import { HealthProbe } from './health-probe.js';
 import { InstanceWatch } from './instance-watch.js';
-import { SAMPLE_INTERVAL_MS } from './limits.js';
+import { NETWORK_SAMPLE_INTERVAL_MS, SAMPLE_INTERVAL_MS } from './limits.js';
 import { NodeView } from './node-view.js';
 import { registerApiRoutes } from './routes.js';
 import { DEFAULT_SERVICE_URLS, parseServiceUrls, SERVICE_URLS_PATTERN } from './service-urls.js';
 
 /**
- * api — read-only HTTP view of one node: `/status`, `/peers`, `/blocks/:height`, `/instances`
+ * api — read-only HTTP view of one node: `/status`, `/peers`, `/network`, `/blocks/:height`, `/instances`
  * (every replica of every service, from the NATS service protocol), the dashboard,
  * and the usual `/healthz` `/readyz` `/metrics`, all on one port (HTTP_PORT, default 8080).
  * Everything it shows is read over NATS; each service's health comes from its `/readyz`.
@@ -48,8 +48,11 @@ await runService({
     const v = view;
     void v.sample();
     const timer = setInterval(() => void v.sample(), SAMPLE_INTERVAL_MS);
+    void v.sampleNetwork();
+    const networkTimer = setInterval(() => void v.sampleNetwork(), NETWORK_SAMPLE_INTERVAL_MS);
     onClose(() => {
       clearInterval(timer);
+      clearInterval(networkTimer);
       health?.stop();
       instances?.stop();
     });

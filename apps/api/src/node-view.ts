@@ -1,8 +1,9 @@
 import type { Block, ConsensusStatus, PeerAddr, Tip } from '@chainsync/protocol';
 import type { Bus, Metrics } from '@chainsync/service-kit';
 import type { HealthProbe } from './health-probe.js';
-import { HeightHistory } from './history.js';
-import { BUS_TIMEOUT_MS } from './limits.js';
+import { HeightHistory, Series } from './history.js';
+import { BUS_TIMEOUT_MS, MAX_NETWORK_SAMPLES } from './limits.js';
+import { buildNetwork, type NetworkReport } from './network.js';
 import { buildPeerRows, buildStatus, type NodeStatus, type Outcome, type PeerRow } from './status.js';
 
 /** An api failure with an HTTP status and a stable code. */
@@ -31,8 +32,17 @@ async function outcome<T>(p: Promise<T>, label: string): Promise<Outcome<T>> {
  * The node as the api sees it, read over NATS. Routes call it live; a 1 Hz sampler records the
  * height for the sparkline and keeps the api's gauges current.
  */
+/** One point of the network's height series (top indices; null while no peer claims anything). */
+export interface NetworkSample {
+  t: number;
+  ours: number;
+  agreed: number | null;
+  tallest: number | null;
+}
+
 export class NodeView {
   readonly history = new HeightHistory();
+  readonly networkHistory = new Series<NetworkSample>(MAX_NETWORK_SAMPLES);
   /** Set once NATS is connected (routes exist before that). */
   bus: Bus | undefined;
   private readonly gauges;
@@ -96,6 +106,35 @@ export class NodeView {
         .catch(() => null),
     ]);
     return { self: list.self, peers: buildPeerRows(list.peers, consensus, now) };
+  }
+
+  /** The network map: gossip's table joined with consensus' map, plus the height series. */
+  async network(now = Date.now()): Promise<NetworkReport & { history: NetworkSample[] }> {
+    const bus = this.requireBus();
+    const [table, map] = await Promise.all([
+      outcome(
+        bus.call('peers.list', {}, BUS_TIMEOUT_MS).then((r) => r.peers),
+        'peers.list',
+      ),
+      outcome(
+        bus.call('consensus.network', {}, BUS_TIMEOUT_MS).then((r) => r.network),
+        'consensus.network',
+      ),
+    ]);
+    return { ...buildNetwork(table, map, null, now), history: this.networkHistory.all() };
+  }
+
+  /** One point of the network series (every NETWORK_SAMPLE_INTERVAL_MS). Never throws. */
+  async sampleNetwork(now = Date.now()): Promise<void> {
+    if (!this.bus) return;
+    const n = await this.network(now).catch(() => null);
+    if (!n || n.errors.length > 0) return;
+    this.networkHistory.add({
+      t: now,
+      ours: n.tip.height,
+      agreed: n.agreed?.top ?? null,
+      tallest: n.tallest,
+    });
   }
 
   async block(height: number): Promise<Block | null> {

@@ -35,6 +35,7 @@ describe('api routes over a real nats-server', () => {
   let services: Bus;
   let apiBus: Bus;
   let app: FastifyInstance;
+  let view: NodeView;
 
   beforeAll(async () => {
     nats = await startNatsServer();
@@ -51,6 +52,25 @@ describe('api routes over a real nats-server', () => {
       ],
       truncated: 0,
     }));
+    services.serve('consensus.network', () => ({
+      ok: true,
+      network: {
+        tip: status.tip,
+        peers: [
+          {
+            host: '127.0.0.1',
+            port: 9001,
+            claim: { height: 25, hash: hash(25), at: Date.now() },
+            convention: 'length',
+            chain: 'same',
+            served: { blocks: 25, blocksPerSecond: 12.5, timeouts: 0, at: Date.now() },
+            score: 3,
+            faults: 0,
+            banned: false,
+          },
+        ],
+      },
+    }));
     services.serve('store.tip', () => ({ ok: true, tip: status.tip }));
     services.serve('store.get', ({ height }) => ({ ok: true, block: chain[height] ?? null }));
     services.serve('store.range', ({ from, count }) => ({
@@ -60,7 +80,7 @@ describe('api routes over a real nats-server', () => {
     await services.flush();
 
     apiBus = await connect('api');
-    const view = new NodeView('node-1', new HealthProbe([]), new Metrics('api', 'n'));
+    view = new NodeView('node-1', new HealthProbe([]), new Metrics('api', 'n'));
     view.bus = apiBus;
     app = Fastify();
     registerApiRoutes(app, view);
@@ -94,6 +114,28 @@ describe('api routes over a real nats-server', () => {
       self: { port: 8999 },
       peers: [{ port: 9001, score: 3, bootstrap: true, lastSeenAgeSeconds: 0 }],
     });
+  });
+
+  it('GET /network joins the peer table with the network map, groups the claims, keeps a series', async () => {
+    const res = await app.inject('/network');
+    expect(res.statusCode).toBe(200);
+    const n = res.json();
+    expect(n).toMatchObject({
+      tip: { height: 24 },
+      peers: [{ port: 9001, name: 'a', bootstrap: true, top: 24, chain: 'same', served: { blocks: 25 } }],
+      groups: [{ top: 24, hash: hash(25), chain: 'same', peers: ['127.0.0.1:9001'] }],
+      agreed: { top: 24, peers: 1 },
+      tallest: 24,
+      errors: [],
+    });
+    await view.sampleNetwork();
+    expect((await app.inject('/network')).json().history).toMatchObject([
+      { ours: 24, agreed: 24, tallest: 24 },
+    ]);
+    const page = await app.inject('/network.html');
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('id="network-peers"');
+    expect((await app.inject('/network.js')).body).toContain("getJson('/network')");
   });
 
   it('GET /blocks/:height: a block, 404 past the tip, 400 with a reason for a bad height', async () => {

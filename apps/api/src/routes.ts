@@ -7,11 +7,12 @@ import {
   HistorySchema,
   LatestQuery,
   LatestSchema,
+  NetworkSchema,
   PeersSchema,
   StatusSchema,
 } from './schemas.js';
 
-/** The read-only api: `/status`, `/peers`, `/blocks`, `/blocks/:height`, `/history`. */
+/** The read-only api: `/status`, `/peers`, `/network`, `/blocks`, `/blocks/:height`, `/history`. */
 export function registerApiRoutes(app: FastifyInstance, view: NodeView): void {
   app.setErrorHandler(
     (err: Error & { statusCode?: number; code?: string; validation?: unknown }, _req, reply) => {
@@ -32,6 +33,8 @@ export function registerApiRoutes(app: FastifyInstance, view: NodeView): void {
   app.get('/status', { schema: { response: { 200: StatusSchema, ...errors } } }, () => view.status());
 
   app.get('/peers', { schema: { response: { 200: PeersSchema, ...errors } } }, () => view.peers());
+
+  app.get('/network', { schema: { response: { 200: NetworkSchema, ...errors } } }, () => view.network());
 
   app.get<{ Querystring: { limit: number } }>(
     '/blocks',

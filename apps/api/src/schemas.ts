@@ -114,3 +114,56 @@ export const InstancesSchema = Type.Object({
     }),
   ),
 });
+
+const Convention = Nullable(Type.Union([Type.Literal('length'), Type.Literal('top_index')]));
+const Chain = Nullable(
+  Type.Union(['same', 'behind', 'fork', 'ahead', 'unknown'].map((c) => Type.Literal(c))),
+);
+
+export const NetworkSchema = Type.Object({
+  tip: TipSchema,
+  peers: Type.Array(
+    Type.Object({
+      host: Type.String(),
+      port: Type.Integer(),
+      name: Nullable(Type.String()),
+      inTable: Type.Boolean(),
+      bootstrap: Type.Boolean(),
+      proven: Type.Boolean(),
+      lastSeen: Nullable(Type.Number()),
+      lastSeenAgeSeconds: Nullable(Type.Number()),
+      claim: Nullable(
+        Type.Object({ height: Type.Integer(), hash: Type.String(), ageSeconds: Type.Number() }),
+      ),
+      top: Nullable(Type.Integer()),
+      convention: Convention,
+      chain: Chain,
+      served: Nullable(
+        Type.Object({
+          blocks: Type.Integer(),
+          blocksPerSecond: Type.Number(),
+          timeouts: Type.Integer(),
+          at: Type.Number(),
+        }),
+      ),
+      score: Type.Number(),
+      faults: Type.Integer(),
+      banned: Type.Boolean(),
+    }),
+  ),
+  groups: Type.Array(
+    Type.Object({ top: Type.Integer(), hash: Type.String(), chain: Chain, peers: Type.Array(Type.String()) }),
+  ),
+  agreed: Nullable(Type.Object({ top: Type.Integer(), hash: Type.String(), peers: Type.Integer() })),
+  tallest: Nullable(Type.Integer()),
+  history: Type.Array(
+    Type.Object({
+      t: Type.Number(),
+      ours: Type.Integer(),
+      agreed: Nullable(Type.Integer()),
+      tallest: Nullable(Type.Integer()),
+    }),
+  ),
+  errors: Type.Array(Type.String()),
+  time: Type.Number(),
+});

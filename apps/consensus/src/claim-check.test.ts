@@ -38,6 +38,16 @@ describe('ClaimCheck', () => {
     const r = check.result();
     expect(r.targets).toEqual([{ top: 49, hash: top.hash, sources: [addr(1), addr(2)] }]);
     expect(r.liars).toEqual([]);
+    // Where each backed its claim, for the network map: the convention each counts by.
+    const backed = [
+      { key: '127.0.0.1:1', top: 49 },
+      { key: '127.0.0.1:2', top: 49 },
+    ];
+    expect(r.backed).toEqual(backed);
+    // A claim at our own height is backed too, though it is no target.
+    const level = new ClaimCheck(groups, 49, D, 0);
+    answer(level, 0, honest);
+    expect(level.result()).toMatchObject({ targets: [], backed });
   });
 
   it('calls a claim whose top is not served a lie: nulls, another hash, or a top that does not hash onto its parent', () => {
@@ -79,7 +89,7 @@ describe('ClaimCheck', () => {
     expect(check.requests(CHECK_RESEND_MS)).toHaveLength(3);
     expect(check.decided(CHECK_DEADLINE_MS - 1)).toBe(false);
     expect(check.decided(CHECK_DEADLINE_MS)).toBe(true);
-    expect(check.result()).toEqual({ targets: [], liars: [], silent: ['127.0.0.1:1'] });
+    expect(check.result()).toEqual({ targets: [], liars: [], silent: ['127.0.0.1:1'], backed: [] });
   });
 
   it('once a taller claim is backed, silent claims get only a short grace, and lower open claims do not delay the decision', () => {

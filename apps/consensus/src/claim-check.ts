@@ -38,6 +38,8 @@ export interface CheckResult {
   liars: { key: string; why: ClaimLie }[];
   /** Sources that did not answer enough in time: a claim they did not back (a soft fault: loss happens). */
   silent: string[];
+  /** Every source that backed its claim, and where its top is (taller than ours or not). */
+  backed: { key: string; top: number }[];
 }
 
 /**
@@ -144,18 +146,20 @@ export class ClaimCheck {
     const byTarget = new Map<string, Target>();
     const liars: CheckResult['liars'] = [];
     const silent: string[] = [];
+    const backed: CheckResult['backed'] = [];
     for (const p of this.probes.values()) {
       const o = p.outcome;
       if (!o || o.kind === 'silent') silent.push(p.key);
       else if (o.kind === 'lie') liars.push({ key: p.key, why: o.why });
-      else if (o.top > this.ourTop) {
+      else backed.push({ key: p.key, top: o.top });
+      if (o?.kind === 'backed' && o.top > this.ourTop) {
         const id = `${o.top}:${p.group.hash}`;
         let t = byTarget.get(id);
         if (!t) byTarget.set(id, (t = { top: o.top, hash: p.group.hash, sources: [] }));
         t.sources.push(p.to);
       }
     }
-    return { targets: rankTargets([...byTarget.values()]), liars, silent };
+    return { targets: rankTargets([...byTarget.values()]), liars, silent, backed };
   }
 
   get size(): number {

@@ -21,6 +21,7 @@ import { ClaimCheck } from './claim-check.js';
 import type { SourceSnapshot } from './download.js';
 import { CLAIM_ROUND_GAP_MS, MIN_ROUND_GAP_MS, ROUND_RETRY_MS, TICK_MS } from './limits.js';
 import type { ConsensusMetrics } from './metrics.js';
+import { NetworkMap } from './network-map.js';
 import { PeerScores } from './peer-scores.js';
 import { Reporter, type ConsensusState } from './reporting.js';
 import { pickStatsTargets, StatsRound } from './round.js';
@@ -90,6 +91,8 @@ const REPORT_MS = 1_000;
  */
 export class Consensus {
   readonly scores = new PeerScores();
+  /** What rounds and syncs learn of each peer, for `consensus.network`. */
+  readonly network = new NetworkMap();
   private tip: Tip = { height: -1, hash: null };
   private phase: SyncPhase = 'idle';
   private target: Tip | null = null;
@@ -211,7 +214,9 @@ export class Consensus {
   onStatsReplies(items: Inbound<StatsReply>[]): void {
     for (const { from, msg } of items) {
       if (this.round) {
-        this.m.statsReplies.inc({ result: this.round.offer(from, msg) });
+        const result = this.round.offer(from, msg);
+        if (result === 'accepted') this.network.claimed(from, msg, this.io.now());
+        this.m.statsReplies.inc({ result });
         this.wake?.();
         continue;
       }
@@ -407,6 +412,7 @@ export class Consensus {
     await this.sleep(Infinity, () => check.decided(this.io.now()));
     this.check = null;
     const r = check.result();
+    this.network.backed(r.backed);
     for (const { key, why } of r.liars) this.blame(key, 'unbacked_claim', why);
     // Silent ones claimed a chain and did not back it: a soft fault (loss happens), a ban if it lasts.
     for (const key of r.silent) this.blame(key, 'silence', 'claim_not_backed_in_time');
@@ -453,9 +459,11 @@ export class Consensus {
       { top: target.top, hash: target.hash, sources: target.sources.map(peerKey), tip: this.tip.height },
       'syncing toward target',
     );
+    const startedAt = this.io.now();
     job.start();
     const result = await job.done;
     this.lastSources = job.snapshot().sources;
+    this.network.served(this.lastSources, this.io.now() - startedAt, this.io.now());
     this.job = null;
     this.m.syncJobs.inc({ result: result.ok ? 'synced' : result.code });
     if (result.ok) {

@@ -171,6 +171,19 @@ export const MAX_BANNED = 4096;
 /** ANNOUNCEs held while a sync runs, to apply once it ends (SPEC §5.7); older ones are dropped. */
 export const MAX_QUEUED_ANNOUNCES = 64;
 
+// ---- Network map (consensus.network) ----
+/**
+ * Peers the network map remembers: it records only peers we asked STATS (≤ 64 a round) or synced
+ * from, so a thousand covers the real network and many rounds of a busy one; ~250 B each as JSON,
+ * so a full answer stays far under the bus cap.
+ */
+export const MAX_NETWORK_PEERS = 1024;
+/**
+ * Our own hashes looked up for one answer (to tell a fork from our chain): one store.get each, so
+ * a view costs at most this many bus requests and never a crawl of the chain.
+ */
+export const MAX_NETWORK_LOOKUPS = 64;
+
 // ---- Reporting ----
 /** Progress line interval while syncing. */
 export const PROGRESS_LOG_MS = 10_000;

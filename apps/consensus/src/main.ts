@@ -3,8 +3,15 @@ import { QueueGroups } from '@chainsync/protocol';
 import { runService } from '@chainsync/service-kit';
 import { busIo } from './bus-io.js';
 import { Consensus } from './consensus.js';
-import { CLAIM_ROUND_GAP_MS, CONSENSUS_INTERVAL_MS, DEFAULT_DIFFICULTY, STATS_WINDOW_MS } from './limits.js';
+import {
+  BUS_TIMEOUT_MS,
+  CLAIM_ROUND_GAP_MS,
+  CONSENSUS_INTERVAL_MS,
+  DEFAULT_DIFFICULTY,
+  STATS_WINDOW_MS,
+} from './limits.js';
 import { consensusMetrics } from './metrics.js';
+import { OurHashes } from './our-hashes.js';
 
 /**
  * consensus — the brain: STATS rounds (solicited replies only) pick claims, the claim check backs
@@ -48,6 +55,18 @@ await runService({
     const opts = { queue: QueueGroups.consensus };
     bus.serve('consensus.run', () => ({ ok: true, started: consensus.requestRound('run') }), opts);
     bus.serve('consensus.status', () => ({ ok: true, status: consensus.status() }), opts);
+    const ourHashes = new OurHashes(
+      async (height) => (await bus.call('store.get', { height }, BUS_TIMEOUT_MS)).block?.hash ?? null,
+    );
+    bus.serve(
+      'consensus.network',
+      async () => {
+        const { tip } = consensus.status();
+        const ourHash = await ourHashes.at(tip, consensus.network.lookups(tip));
+        return { ok: true, network: consensus.network.view(tip, ourHash, consensus.scores, Date.now()) };
+      },
+      opts,
+    );
     onClose(() => consensus.stop());
 
     log.info(

@@ -36,4 +36,5 @@ export const RequestSchemas: Record<RequestSubject, TSchema> = {
   }),
   'consensus.run': Empty,
   'consensus.status': Empty,
+  'consensus.network': Empty,
 };

@@ -131,6 +131,39 @@ export interface RequestSubjects {
   'store.staged': [{ from: number; count: number }, Reply<{ hashes: (string | null)[] }>];
   'consensus.run': [Record<string, never>, Reply<{ started: boolean }>];
   'consensus.status': [Record<string, never>, Reply<{ status: ConsensusStatus }>];
+  /** What consensus learned of each peer it asked or synced from: the network map (bounded). */
+  'consensus.network': [Record<string, never>, Reply<{ network: NetworkView }>];
+}
+
+/** How a peer's STATS_REPLY `height` counts (SPEC §2.1), once known. */
+export type HeightConvention = 'length' | 'top_index';
+
+/**
+ * A peer's claimed top against our chain: our tip (`same`), a block of our chain below it
+ * (`behind`), a block of another chain at a height we hold (`fork`), a height above ours (`ahead`),
+ * or not decided (our hash there was not looked up).
+ */
+export type ChainRelation = 'same' | 'behind' | 'fork' | 'ahead' | 'unknown';
+
+export interface NetworkPeer {
+  host: string;
+  port: number;
+  /** Its latest STATS_REPLY to one of our rounds (asked for: unasked ones are not recorded). */
+  claim: { height: number; hash: string; at: number } | null;
+  convention: HeightConvention | null;
+  /** Null without a claim. */
+  chain: ChainRelation | null;
+  /** How it served our syncs: blocks in all, the rate and timeouts of the last sync it served. */
+  served: { blocks: number; blocksPerSecond: number; timeouts: number; at: number } | null;
+  score: number;
+  faults: number;
+  banned: boolean;
+}
+
+/** Bounded by consensus (MAX_NETWORK_PEERS records plus the worst scored), so it fits the bus. */
+export interface NetworkView {
+  tip: Tip;
+  peers: NetworkPeer[];
 }
 
 export type SyncPhase = 'idle' | 'round' | 'syncing' | 'synced';
@@ -216,7 +249,8 @@ export const SUBJECT_ACCESS: {
     validate: { serves: 'validator', callers: ['consensus'] },
     // gossip reads the tip and ranges for its block cache (serving GET_BLOCK without a round trip each).
     'store.tip': { serves: 'chain-store', callers: ['consensus', 'gossip', ...READERS] },
-    'store.get': { serves: 'chain-store', callers: [...READERS] },
+    // consensus looks up our own hash at a peer's height (the network map tells a fork from our chain).
+    'store.get': { serves: 'chain-store', callers: ['consensus', ...READERS] },
     'store.range': { serves: 'chain-store', callers: ['consensus', 'gossip', ...READERS] },
     'store.append': { serves: 'chain-store', callers: ['consensus'] },
     'store.stage': { serves: 'chain-store', callers: ['consensus'] },
@@ -225,6 +259,7 @@ export const SUBJECT_ACCESS: {
     'store.reorg': { serves: 'chain-store', callers: ['consensus'] },
     'consensus.run': { serves: 'consensus', callers: ['gossip', ...READERS] },
     'consensus.status': { serves: 'consensus', callers: [...READERS] },
+    'consensus.network': { serves: 'consensus', callers: [...READERS] },
   },
   events: {
     'net.out': { publishers: ['consensus', 'chain-store'], listeners: ['gossip'] },
