@@ -6,7 +6,9 @@ export default defineConfig({
   ...sharedConfig,
   test: {
     ...sharedConfig.test,
-    include: ['e2e/**/*.test.ts'],
+    // net/: the multi-host scenarios (network namespaces), short here; `npm run test:net` runs
+    // them full-size (CHAINSYNC_NET_FULL=1).
+    include: ['e2e/**/*.test.ts', 'net/**/*.test.ts'],
     fileParallelism: false,
     testTimeout: 180_000,
     hookTimeout: 120_000,
