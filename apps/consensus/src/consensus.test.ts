@@ -12,7 +12,7 @@ const top = A.at(-1)!;
 const running: Consensus[] = [];
 const CLAIM_GAP_MS = 300;
 
-function setup(peers: FakePeer[], ours: Block[] = []) {
+function setup(peers: FakePeer[], ours: Block[] = [], statsWindowMs = 40) {
   const world = new FakeWorld(peers);
   world.auto = true;
   world.chain = [...ours];
@@ -22,7 +22,7 @@ function setup(peers: FakePeer[], ours: Block[] = []) {
     world,
     {
       difficulty: world.difficulty,
-      statsWindowMs: 40,
+      statsWindowMs,
       intervalMs: 60_000,
       tickMs: 5,
       minRoundGapMs: 10,
@@ -205,6 +205,37 @@ describe('Consensus coordinator', () => {
     expect(world.chain.length).toBe(A.length + 1);
     expect(await count(metrics.announces, { result: 'appended' })).toBe(1);
     expect(c.scores.all(world.now()).filter((e) => e.key.endsWith(':3000'))).toEqual([]);
+  });
+
+  it('applies ANNOUNCEs during the STATS window of a round at once, not after the round', async () => {
+    // A peer that never answers STATS (across a partition, or gone) keeps the window open: 1.5 s.
+    const silent: FakePeer = { addr: addr(2), chain: A, stats: 'none', bootstrap: true };
+    const { world, c, metrics } = setup([{ addr: addr(1), chain: A, bootstrap: true }, silent], A, 1_500);
+    await c.start();
+    await synced(c);
+    const rounds = c.status().roundsCompleted;
+    await new Promise((r) => setTimeout(r, 20));
+    c.requestRound('timer');
+    await waitFor(() => c.status().phase === 'round', { timeoutMs: 2_000 });
+    const next = mineOn(top, 'x');
+    c.onAnnounces([{ from: addr(1), msg: { type: 'ANNOUNCE', ...next } }]);
+    await waitFor(() => world.chain.length === A.length + 1, { timeoutMs: 500, what: 'the block appended' });
+    expect(c.status()).toMatchObject({ phase: 'round', roundsCompleted: rounds });
+    expect(await count(metrics.announces, { result: 'queued' })).toBe(0);
+    await waitFor(() => c.status().roundsCompleted === rounds + 1, { timeoutMs: 5_000 });
+    expect(c.status().tip).toEqual({ height: next.height, hash: next.hash });
+  });
+
+  it('holds ANNOUNCEs while a sync job runs, and applies them after it', async () => {
+    const B = mineChain(300, 'b', A.slice(0, 100));
+    const { world, c, metrics } = setup([{ addr: addr(1), chain: A, slowEvery: 3 }], B.slice(0, 150));
+    await c.start();
+    await waitFor(() => c.status().phase === 'syncing', { timeoutMs: 5_000 });
+    c.onAnnounces([{ from: addr(1), msg: { type: 'ANNOUNCE', ...mineOn(top, 'x') } }]);
+    expect(await count(metrics.announces, { result: 'queued' })).toBe(1);
+    await synced(c);
+    await waitFor(() => world.chain.length === A.length + 1, { timeoutMs: 2_000 });
+    expect(world.chain.slice(0, A.length)).toEqual(A);
   });
 
   it('starts a network-triggered round no sooner than the claim gap after the last one began', async () => {

@@ -98,6 +98,12 @@ export class Consensus {
   private target: Tip | null = null;
   private firstRoundDone = false;
   private running = false;
+  /**
+   * A sync job of this round has started: ANNOUNCEs wait until the round ends (SPEC §5.7). Before
+   * that (the STATS window, the claim check) they are applied at once, so a round does not hold
+   * every new block back for a whole STATS window.
+   */
+  private holdAnnounces = false;
   private pending = false;
   private roundId = 0;
   private round: StatsRound | null = null;
@@ -267,7 +273,7 @@ export class Consensus {
   }
 
   onAnnounces(items: Inbound<Announce>[]): void {
-    this.announces.onAnnounces(items, this.running);
+    this.announces.onAnnounces(items, this.holdAnnounces);
   }
 
   /**
@@ -317,6 +323,7 @@ export class Consensus {
       this.wake = null;
       this.job = null;
       this.running = false;
+      this.holdAnnounces = false;
     }
     this.firstRoundDone = true;
     this.roundsCompleted++;
@@ -388,6 +395,11 @@ export class Consensus {
     let outcome: RoundOutcome = 'no_backed_claim';
     for (const target of targets) {
       if (this.stopped) return 'aborted';
+      if (!this.holdAnnounces) {
+        // From here on they wait; the ones being applied land first, so the job starts on our tip.
+        this.holdAnnounces = true;
+        await this.announces.settled;
+      }
       // Already ours (a same-hash claim placed higher than the truth), or no longer taller.
       if (target.top <= this.tip.height) continue;
       if (target.hash === this.tip.hash) {
