@@ -236,6 +236,53 @@ describe('devnet gossip among three peers', () => {
   });
 });
 
+describe('devnet peer: a miner follows the longest chain', () => {
+  it('an ANNOUNCE of a longer branch that forked 70 blocks down: it walks down, finds the fork and switches', async () => {
+    const p0 = await freeUdpPortRange(2);
+    const devnet = await startDevnet({ peers: 2, basePort: p0, blocks: 80, difficulty: D, seed: 'follow' });
+    try {
+      const [hub, follower] = [devnet.peers[0]!, devnet.peers[1]!];
+      // The hub is the follower's well-known peer (a catch-up asks only peers in the table); the
+      // hub announces to the peers in its own table.
+      await waitFor(() => hub.peerTable().some((p) => p.port === follower.port));
+      const branch = await generateChain({ blocks: 90, difficulty: D, base: devnet.chain, forkAt: 10 });
+      hub.setChain(branch);
+      hub.announce(branch[89]!);
+      await waitFor(() => follower.chain.length === 90, { timeoutMs: 5_000, what: 'the switch' });
+      expect(follower.chain.map((b) => b.hash)).toEqual(branch.map((b) => b.hash));
+      // A block at our length that does not link to our tip is a branch one taller: followed too.
+      const tie = await generateChain({ blocks: 90, difficulty: D, base: branch, forkAt: 89, seed: 'tie' });
+      const next = (await generateChain({ blocks: 91, difficulty: D, base: branch, forkAt: 90 }))[90]!;
+      follower.setChain(tie);
+      hub.setChain([...branch, next]);
+      hub.announce(next);
+      await waitFor(() => follower.chain.at(-1)!.hash === next.hash, { timeoutMs: 5_000, what: 'the tie' });
+    } finally {
+      await devnet.stop();
+    }
+  });
+
+  it('reports STATS height as the top index with heightConvention top_index', async () => {
+    const p0 = await freeUdpPortRange(1);
+    const devnet = await startDevnet({
+      peers: 1,
+      basePort: p0,
+      blocks: 12,
+      difficulty: D,
+      heightConvention: 'top_index',
+    });
+    const client = await TestUdpClient.open();
+    try {
+      client.send(at(p0), { type: 'STATS' });
+      const reply = await client.waitFor((m) => m.type === 'STATS_REPLY');
+      expect(reply).toEqual({ type: 'STATS_REPLY', height: 11, hash: devnet.chain[11]!.hash });
+    } finally {
+      client.close();
+      await devnet.stop();
+    }
+  });
+});
+
 describe('devnet peer: hostile datagrams', () => {
   let devnet: Devnet;
   let p0: number;

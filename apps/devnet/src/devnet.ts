@@ -1,4 +1,10 @@
-import { GOSSIP_INTERVAL_MS, PEER_EXPIRY_MS, type Block, type PeerAddr } from '@chainsync/protocol';
+import {
+  GOSSIP_INTERVAL_MS,
+  PEER_EXPIRY_MS,
+  type Block,
+  type HeightConvention,
+  type PeerAddr,
+} from '@chainsync/protocol';
 import { createLogger, type Logger } from '@chainsync/service-kit';
 import { parseHostPorts, resolveAll } from './addresses.js';
 import { describeFaults, faultsFor, parseFaults, type FaultSet, type FaultSpec } from './faults.js';
@@ -29,6 +35,8 @@ export interface DevnetOptions {
   faults?: string | FaultSpec[];
   gossipIntervalMs?: number;
   peerExpiryMs?: number;
+  /** What every peer's STATS_REPLY `height` counts: `length` (default, most peers) or `top_index`. */
+  heightConvention?: HeightConvention;
   /** Peers are named `<name>-<index>`. Default `devnet`. */
   name?: string;
   /** Default: JSON logs at LOG_LEVEL, else `warn` (tests start many devnets). */
@@ -191,6 +199,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
         peerExpiryMs: opts.peerExpiryMs ?? PEER_EXPIRY_MS,
         log,
         pool,
+        heightConvention: opts.heightConvention,
       });
       peers.push(peer);
       const summary = `${chain.length} blocks, tip ${chain.tip.hash.slice(0, 12)}…, faults ${describeFaults(f)}`;

@@ -31,6 +31,7 @@ Starts K protocol peers on ports P..P+K-1 that gossip with each other and the bo
                            drop=0.3 delay=50ms lie corrupt=0.2 silent fork=H
   --gossip-interval SECONDS  re-gossip period (default 30)
   --peer-expiry SECONDS      forget peers silent this long (default 60)
+  --height-convention C      what STATS_REPLY height counts: length (default) or top_index
   --report-requests        on stop, print {"getBlock":{count,first,last}} (epoch ms; benchmarks)
   --hostile MODE,…|all     also mount these attacks on the --bootstrap peer (exactly one: the node;
                            --hostile help: what each mode does and its knobs):
@@ -57,6 +58,7 @@ await runCli(USAGE, async () => {
       faults: { type: 'string' },
       'gossip-interval': { type: 'string' },
       'peer-expiry': { type: 'string' },
+      'height-convention': { type: 'string' },
       'report-requests': { type: 'boolean' },
       hostile: { type: 'string' },
       'hostile-option': { type: 'string' },
@@ -85,6 +87,9 @@ await runCli(USAGE, async () => {
   const mineIntervalMs = secondsArg('mine-interval', values['mine-interval'], MIN_TIMER_MS);
   const gossipIntervalMs = secondsArg('gossip-interval', values['gossip-interval'], MIN_TIMER_MS);
   const peerExpiryMs = secondsArg('peer-expiry', values['peer-expiry'], MIN_TIMER_MS);
+  const heightConvention = values['height-convention'] ?? 'length';
+  if (heightConvention !== 'length' && heightConvention !== 'top_index')
+    throw new UsageError(`--height-convention must be length or top_index (got "${heightConvention}")`);
   const hostileModes = values.hostile === undefined ? undefined : parseHostileModes(values.hostile);
   if (hostileModes === undefined && (values['hostile-option'] ?? values['hostile-seed']) !== undefined)
     throw new UsageError('--hostile-option and --hostile-seed go with --hostile');
@@ -108,6 +113,7 @@ await runCli(USAGE, async () => {
     faults,
     gossipIntervalMs,
     peerExpiryMs,
+    heightConvention,
     log,
   });
   log.info({ peers, basePort, difficulty, height: devnet.chain.length }, 'devnet up');

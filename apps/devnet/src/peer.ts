@@ -11,8 +11,10 @@ import {
   parseDatagram,
   toBlock,
   validateBlock,
+  validateRun,
   type Block,
   type Gossip,
+  type HeightConvention,
   type Message,
   type MessageOf,
   type PeerAddr,
@@ -24,8 +26,10 @@ import { corruptBlock, planReply, shouldCorrupt, type FaultSet } from './faults.
 import { mineBlock } from './generate.js';
 import {
   CATCHUP_TIMEOUT_MS,
+  FORK_STEP_BLOCKS,
   LIE_EXTRA_BLOCKS,
   MAX_CATCHUP_BLOCKS,
+  MAX_FORK_DEPTH,
   MAX_DELAYED_REPLIES,
   MAX_PENDING_WORDS,
   MIN_TIMER_MS,
@@ -51,6 +55,8 @@ export interface DevnetPeerOptions {
   pool: MinerPool;
   /** Random source for faults and gossip targets; injectable so tests can pin it. */
   rand?: () => number;
+  /** What STATS_REPLY `height` counts (SPEC §2.1): the chain's length (default) or its top index. */
+  heightConvention?: HeightConvention;
 }
 
 /** Why a datagram was dropped without a reply (a fixed set, so counting them takes fixed memory). */
@@ -73,6 +79,15 @@ export interface PeerCounters {
   getBlocks: number;
   firstGetBlockAt: number;
   lastGetBlockAt: number;
+}
+
+/** A catch-up in progress: blocks `low..until` asked of `from`, those received so far. */
+interface Catchup {
+  from: PeerAddr;
+  low: number;
+  until: number;
+  deadline: number;
+  pending: Map<number, Block>;
 }
 
 /** A block extends `tip` when it sits right above it and validates against it. */
@@ -124,8 +139,7 @@ export class DevnetPeer {
   private readonly delayed = new Set<NodeJS.Timeout>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly words: string[] = [];
-  private catchup:
-    { from: PeerAddr; until: number; deadline: number; pending: Map<number, Block> } | undefined;
+  private catchup: Catchup | undefined;
   private stopped = false;
 
   private constructor(
@@ -335,39 +349,74 @@ export class DevnetPeer {
       return;
     }
     this.counters.announcesIgnored++;
-    if (block.height > this.served.length) this.startCatchup(block.height, from);
+    // At or above our length and not on our tip: the announcer holds a longer chain, ours extended
+    // or another branch. A miner follows the longest chain it hears of.
+    if (block.height >= this.served.length) this.startCatchup(block.height, from);
   }
 
   /**
-   * An ANNOUNCE above our tip means we missed blocks: fetch them from the announcer, but only
-   * from a peer we know, one catch-up at a time and a bounded number of blocks, so a forged
-   * ANNOUNCE cannot turn us into an amplifier.
+   * Fetches the announcer's chain from our length up to the announced height, and walks down from
+   * there (FORK_STEP_BLOCKS at a time, at most MAX_FORK_DEPTH below our tip) until it links to a
+   * block of ours; then switches to it (see adoptCatchup). Only from a peer we know, one catch-up
+   * at a time and a bounded number of blocks, so a forged ANNOUNCE cannot make us an amplifier.
    */
   private startCatchup(height: number, from: PeerAddr): void {
     const now = Date.now();
     if (this.catchup && now < this.catchup.deadline) return;
     if (!this.table.has(from)) return;
-    const first = this.served.length;
-    const until = Math.min(height, first + MAX_CATCHUP_BLOCKS - 1);
-    this.catchup = { from, until, deadline: now + CATCHUP_TIMEOUT_MS, pending: new Map() };
-    for (let h = first; h <= until; h++) this.send(encodeMessage({ type: 'GET_BLOCK', height: h }), from);
+    const low = this.served.length;
+    const until = Math.min(height, low + MAX_CATCHUP_BLOCKS - 1);
+    this.catchup = { from, low, until, deadline: now + CATCHUP_TIMEOUT_MS, pending: new Map() };
+    this.requestBlocks(from, low, until);
+  }
+
+  private requestBlocks(from: PeerAddr, first: number, last: number): void {
+    for (let h = first; h <= last; h++) this.send(encodeMessage({ type: 'GET_BLOCK', height: h }), from);
   }
 
   private onCatchupBlock(block: Block, from: PeerAddr): void {
     const c = this.catchup;
     if (!c || peerKey(from) !== peerKey(c.from)) return;
-    if (block.height < this.served.length || block.height > c.until) return;
+    if (block.height < c.low || block.height > c.until) return;
     c.pending.set(block.height, block);
     c.deadline = Date.now() + CATCHUP_TIMEOUT_MS;
-    for (let next = c.pending.get(this.served.length); next; next = c.pending.get(this.served.length)) {
-      c.pending.delete(next.height);
-      if (!extendsTip(next, this.served, this.difficulty)) {
-        this.catchup = undefined;
-        return;
-      }
-      this.append(next);
+    for (let h = c.low; h <= c.until; h++) if (!c.pending.has(h)) return;
+    this.adoptCatchup(c);
+  }
+
+  /**
+   * Every block from `low` to `until` is in: find where the run joins our chain (the highest
+   * height whose block links to ours below it) and, if the whole run above is valid, switch to it
+   * (our blocks below that height, then the run: longer than ours, since `until` is at least our
+   * length). No join yet: fetch the next FORK_STEP_BLOCKS below, down to MAX_FORK_DEPTH.
+   */
+  private adoptCatchup(c: Catchup): void {
+    const ours = this.served;
+    let join = Math.min(c.until, ours.length);
+    while (
+      join >= c.low &&
+      !validateBlock(c.pending.get(join), ours.block(join - 1)!.hash, this.difficulty).ok
+    )
+      join--;
+    if (join < c.low) {
+      const low = Math.max(1, c.low - FORK_STEP_BLOCKS);
+      if (low === c.low || ours.length - low > MAX_FORK_DEPTH) return void (this.catchup = undefined);
+      this.requestBlocks(c.from, low, c.low - 1);
+      c.low = low;
+      return;
     }
-    if (this.served.length > c.until) this.catchup = undefined;
+    this.catchup = undefined;
+    if (c.until < ours.length) return; // we grew meanwhile: the run is no longer longer
+    const run: Block[] = [];
+    for (let h = join; h <= c.until; h++) run.push(c.pending.get(h)!);
+    if (!validateRun(run, ours.block(join - 1)!.hash, join, this.difficulty).every((v) => v.ok)) return;
+    this.served = ours.rebase([...ours.blocks.slice(0, join), ...run]);
+    this.refreshStats();
+    if (join < ours.length)
+      this.log.info(
+        { from: c.from, forkAt: join, replaced: ours.length - join, height: this.served.length - 1 },
+        'switched to a longer branch',
+      );
   }
 
   // ---- outbound ----
@@ -430,7 +479,11 @@ export class DevnetPeer {
           height: length + LIE_EXTRA_BLOCKS,
           hash: fakeTipHash(this.name, this.difficulty),
         }
-      : { type: 'STATS_REPLY', height: length, hash: tip.hash };
+      : {
+          type: 'STATS_REPLY',
+          height: this.opts.heightConvention === 'top_index' ? length - 1 : length,
+          hash: tip.hash,
+        };
     this.statsReply = encodeMessage(stats);
   }
 }
