@@ -63,7 +63,7 @@ fi
 # which every `npm run node` and `npm start` would pay).
 STAMP=node_modules/.chainsync-build-stamp
 changed() {
-  [ ! -f "$STAMP" ] || [ -n "$(find apps libs test package.json package-lock.json tsconfig.base.json nx.json \
+  [ ! -f "$STAMP" ] || [ -n "$(find apps libs test package.json package-lock.json tsconfig.base.json nx.json scripts/bundle-service.mjs \
     \( -name node_modules -o -name dist -o -name '*.tsbuildinfo' -o -name 'test-results.json' \) -prune \
     -o -newer "$STAMP" -type f -print -quit 2>/dev/null)" ]
 }

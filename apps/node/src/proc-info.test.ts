@@ -15,6 +15,7 @@ describe('isOurProgram', () => {
   it('knows a service main and nats-server, and nothing else', () => {
     expect(isOurProgram(['/usr/bin/node', '/srv/chainsync/apps/gossip/dist/main.js'])).toBe(true);
     expect(isOurProgram(['node', '--cpu-prof', 'apps/chain-store/dist/main.js'])).toBe(true);
+    expect(isOurProgram(['/usr/bin/node', '/srv/chainsync/apps/gossip/dist/main.bundle.js'])).toBe(true);
     expect(isOurProgram(['/usr/sbin/nats-server', '-a', '127.0.0.1'])).toBe(true);
     expect(isOurProgram(['/usr/bin/node', '/srv/other/dist/main.js'])).toBe(false);
     expect(isOurProgram(['/usr/bin/node', '/srv/chainsync/apps/gossip/dist/main.js.bak'])).toBe(false);

@@ -22,10 +22,10 @@ export function parseStartTime(stat: string): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
-/** Whether a command line (argv) is one of ours: a service's `dist/main.js` or a nats-server. */
+/** Whether a command line (argv) is one of ours: a service's `dist/main.js` (or its bundle) or a nats-server. */
 export function isOurProgram(argv: readonly string[]): boolean {
   if (argv[0] !== undefined && basename(argv[0]) === 'nats-server') return true;
-  return argv.some((a) => /(^|\/)apps\/[\w.-]+\/dist\/main\.js$/.test(a));
+  return argv.some((a) => /(^|\/)apps\/[\w.-]+\/dist\/main(\.bundle)?\.js$/.test(a));
 }
 
 function readProc(pid: number, file: string): string | null {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { SERVICE_NODE_ARGS } from '@chainsync/service-kit';
+import { SERVICE_NODE_ARGS, serviceEntry } from '@chainsync/service-kit';
 import { repoRoot, spawnChild, Supervised } from './launcher.js';
 import { parseOrExit } from './cli.js';
 import { parseServiceArgs, SERVICE_USAGE } from './service-options.js';
@@ -17,7 +16,7 @@ const READY_POLL_MS = 2_000;
 export async function main(args: string[]): Promise<void> {
   const o = parseOrExit('service', SERVICE_USAGE, () => parseServiceArgs(args, process.env));
   if (!o) return;
-  const mainJs = join(repoRoot, 'apps', o.app, 'dist', 'main.js');
+  const mainJs = serviceEntry(repoRoot, o.app);
   if (!existsSync(mainJs)) {
     process.stderr.write(`chainsync service: ${mainJs} is missing: build first (npm run build)\n`);
     process.exit(1);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_NODE_ARGS } from '@chainsync/service-kit';
+import { SERVICE_NODE_ARGS, serviceEntry } from '@chainsync/service-kit';
 import { freePort, waitFor } from './ports.js';
 
 /** The repository root (this file is libs/testing/{src,dist}/processes.*). */
@@ -19,11 +19,11 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `apps/<app>/dist/main.js` (built by `nx build`) with the given env.
+ * Starts the app's built entry (`serviceEntry`: its bundle, or `dist/main.js`) with the given env.
  * Output is kept in memory (bounded) for debugging failing tests.
  */
 export function startApp(app: string, env: Record<string, string>, args: string[] = []): ServiceProcess {
-  const main = resolve(repoRoot, 'apps', app, 'dist', 'main.js');
+  const main = serviceEntry(repoRoot, app);
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx nx run-many -t build)`);
   // e.g. APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service a test or bench starts.
   const nodeArgs = process.env.APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
