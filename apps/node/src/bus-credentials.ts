@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { join } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
 import { BUS_ROLES, busPermissions, type BusRole } from '@chainsync/protocol';
-import { readNkeySeed, type BusAuth } from '@chainsync/service-kit';
+import { nkeyFromSeed, readNkeySeed, type BusAuth } from '@chainsync/service-kit';
 
 /**
  * One user per role on a node's bus (bus-permissions.ts), as NKeys: each role's seed is a file
@@ -50,7 +50,7 @@ export function ensureBusCredentials(dir: string): BusCredentials {
           `${new TextDecoder().decode(kp.getSeed())}\n`,
       );
     }
-    users[role] = nkeys.fromSeed(readNkeySeed(file)).getPublicKey();
+    users[role] = nkeyFromSeed(readNkeySeed(file)).publicKey;
   }
   const routeFile = join(dir, 'route.secret');
   if (!existsSync(routeFile)) writeSecret(routeFile, `${randomBytes(24).toString('base64url')}\n`);

@@ -11,3 +11,4 @@ export * from './udp.js';
 export * from './bus-chunks.js';
 export * from './bus-auth.js';
 export * from './service-api.js';
+export * from './service-entry.js';
