@@ -72,6 +72,21 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
   checks.push({ name: 'nats', ok: () => conn.bus?.connected ?? false });
   checks.push({ name: 'started', ok: () => started });
 
+  // The bus connection is opened while the ops server starts: each waits on I/O the other need not.
+  const auth = busAuthFromEnv(config as unknown as Record<string, string | undefined>);
+  const connecting = connectBus({
+    url: config.NATS_URL,
+    prefix: config.NODE_PREFIX,
+    name: def.name,
+    auth,
+    log,
+    metrics,
+  }).catch((err: unknown) => {
+    if (!(err instanceof BusAuthError)) throw err;
+    process.stderr.write(`${def.name}: ${err.message}\n`);
+    process.exit(2);
+  });
+  connecting.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const ops = await startOpsServer({
     host: config.OPS_HOST,
     port: config.OPS_PORT,
@@ -104,19 +119,7 @@ export async function runService<P extends TProperties>(def: ServiceDefinition<P
     void shutdown.close();
   });
 
-  const auth = busAuthFromEnv(config as unknown as Record<string, string | undefined>);
-  const bus = (conn.bus = await connectBus({
-    url: config.NATS_URL,
-    prefix: config.NODE_PREFIX,
-    name: def.name,
-    auth,
-    log,
-    metrics,
-  }).catch((err: unknown) => {
-    if (!(err instanceof BusAuthError)) throw err;
-    process.stderr.write(`${def.name}: ${err.message}\n`);
-    process.exit(2);
-  }));
+  const bus = (conn.bus = await connecting);
   log.info(
     {
       nats: config.NATS_URL.replace(/\/\/[^@/,]*@/g, '//***@'),
