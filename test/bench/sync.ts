@@ -30,7 +30,11 @@ import { cpuSeconds } from './_proc.js';
  * Options: `--blocks N` (default 100 000), `--delay 5ms` (devnet reply delay), `--loss P` (each
  * reply dropped with probability P), `--validators N` (default 2), `--peers N` (default 4). With a
  * delay of 10 ms or more the node's sync is also run against peers at 2 ms without loss, and
- * `rtt_ratio` = transfer rate at the given delay ÷ at 2 ms. The last line is JSON.
+ * `rtt_ratio` = transfer rate at the given delay ÷ at 2 ms. `--slow-peer R` adds two runs against
+ * peers that answer at most R requests a second each, one after the other (as a one-thread peer
+ * does: the devnet's `rate` fault): the PEERS − 1 fast ones alone, then with one more peer 10×
+ * slower (R/10); `slow_peer_ratio` = the second's transfer rate ÷ the first's (goal ≥ 1: a slow
+ * source gets less work, and never holds the others back). The last line is JSON.
  */
 
 const { values } = parseArgs({
@@ -41,6 +45,7 @@ const { values } = parseArgs({
     loss: { type: 'string' },
     validators: { type: 'string' },
     peers: { type: 'string' },
+    'slow-peer': { type: 'string' },
   },
 });
 const BLOCKS = Number(values.blocks ?? process.env.BENCH_BLOCKS ?? 100_000);
@@ -48,6 +53,7 @@ const DELAY = values.delay ?? process.env.BENCH_DELAY ?? '';
 const LOSS = Number(values.loss ?? process.env.BENCH_LOSS ?? 0);
 const VALIDATORS = Number(values.validators ?? process.env.BENCH_VALIDATORS ?? 2);
 const PEERS = Number(values.peers ?? process.env.BENCH_PEERS ?? 4);
+const SLOW_PEER_RATE = values['slow-peer'] === undefined ? undefined : Number(values['slow-peer']);
 const D = 1;
 const HOST = '127.0.0.1';
 const delayMs = DELAY
@@ -85,13 +91,25 @@ interface Devnet {
   stop(): Promise<{ count: number; first: number | null; last: number | null }>;
 }
 
-async function startDevnet(delay: string, loss: number): Promise<Devnet> {
-  const basePort = await freeUdpPortRange(PEERS);
-  const targets = Array.from({ length: PEERS }, (_, i) => ({ host: HOST, port: basePort + i }));
-  const faults = faultsFor(delay, loss);
+/** The devnet of a run: `peers` of them, each peer's rate cap (requests answered a second) if any. */
+interface DevnetShape {
+  peers: number;
+  rates?: number[];
+}
+
+async function startDevnet(
+  delay: string,
+  loss: number,
+  shape: DevnetShape = { peers: PEERS },
+): Promise<Devnet> {
+  const basePort = await freeUdpPortRange(shape.peers);
+  const targets = Array.from({ length: shape.peers }, (_, i) => ({ host: HOST, port: basePort + i }));
+  const faults = [faultsFor(delay, loss), ...(shape.rates ?? []).map((r, i) => `${basePort + i}:rate=${r}`)]
+    .filter(Boolean)
+    .join(',');
   const proc = startApp('devnet', { LOG_LEVEL: 'warn' }, [
     '--peers',
-    String(PEERS),
+    String(shape.peers),
     '--base-port',
     String(basePort),
     '--blocks',
@@ -131,8 +149,8 @@ interface NodeRun {
 }
 
 /** (b): a node syncs the whole chain from empty against a fresh devnet with these faults. */
-async function nodeRun(delay: string, loss: number, label: string): Promise<NodeRun> {
-  const devnet = await startDevnet(delay, loss);
+async function nodeRun(delay: string, loss: number, label: string, shape?: DevnetShape): Promise<NodeRun> {
+  const devnet = await startDevnet(delay, loss, shape);
   let node: NodeHandle | undefined;
   let client: NodeClient | undefined;
   try {
@@ -287,6 +305,21 @@ try {
   const near = RTT_MODE ? await nodeRun('2ms', 0, 'node-2ms') : undefined;
   if (near) report(' at 2 ms, no loss', near, undefined);
 
+  // One-thread peers, PEERS - 1 fast ones alone and then beside one 10× slower.
+  let slowPeerRatio: number | undefined;
+  if (SLOW_PEER_RATE !== undefined) {
+    const fast = Array.from({ length: PEERS - 1 }, () => SLOW_PEER_RATE);
+    const alone = await nodeRun(DELAY, LOSS, 'fast-alone', { peers: PEERS - 1, rates: fast });
+    report(` from ${PEERS - 1} peers at ${SLOW_PEER_RATE} replies/s each`, alone, undefined);
+    const mixed = await nodeRun(DELAY, LOSS, 'with-slow', {
+      peers: PEERS,
+      rates: [...fast, SLOW_PEER_RATE / 10],
+    });
+    report(` from the same ${PEERS - 1} and one at ${SLOW_PEER_RATE / 10} replies/s`, mixed, undefined);
+    slowPeerRatio = mixed.transferBps / alone.transferBps;
+    console.log(`slow_peer_ratio ${slowPeerRatio.toFixed(2)} (goal ≥ 1)`);
+  }
+
   const ratio = node.nodeBps / wire.rate;
   console.log(
     `ratio b/a: ${ratio.toFixed(2)} (goal ≥ 0.8); node CPU per block ${node.nodeCpuPerBlock.toFixed(0)} µs = ` +
@@ -309,6 +342,7 @@ try {
             rtt_ratio: Math.round((node.transferBps / near.transferBps) * 100) / 100,
           }
         : {}),
+      ...(slowPeerRatio !== undefined ? { slow_peer_ratio: Math.round(slowPeerRatio * 100) / 100 } : {}),
       rss_mb: node.rss,
     }),
   );

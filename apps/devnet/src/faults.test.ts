@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateBlock } from '@chainsync/protocol';
-import { corruptBlock, describeFaults, faultsFor, parseFaults, planReply } from './faults.js';
+import { corruptBlock, describeFaults, faultsFor, parseFaults, planReply, queueReply } from './faults.js';
 import { generateChain } from './generate.js';
 
 describe('parseFaults', () => {
@@ -63,5 +63,19 @@ describe('fault decisions', () => {
       expect(bad).not.toEqual(genesis);
       expect(validateBlock(bad, null, 1)).toEqual({ ok: false, reason: 'wrong_hash' });
     }
+  });
+
+  it('rate=N queues replies one after the other, as a one-thread peer answers', () => {
+    expect(describeFaults(faultsFor(parseFaults('*:rate=500'), 1))).toBe('rate=500');
+    expect(() => parseFaults('*:rate=0')).toThrow(/rate needs/);
+    let busy = 0;
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const q = queueReply(500, 1000, busy); // three requests at once: 2, 4 and 6 ms
+      waits.push(q.waitMs);
+      busy = q.busyUntil;
+    }
+    expect(waits).toEqual([2, 4, 6]);
+    expect(queueReply(500, 2000, busy)).toEqual({ waitMs: 2, busyUntil: 2002 }); // idle meanwhile
   });
 });

@@ -18,6 +18,11 @@ export interface FaultSet {
   silent?: boolean;
   /** Serve a different valid chain from this height on. */
   forkAt?: number;
+  /**
+   * Answer at most this many requests a second, one after the other, as a one-thread peer does:
+   * requests wait their turn (reply time grows with the queue), beyond the queue's bound they are lost.
+   */
+  rate?: number;
 }
 
 /** Which peers a fault applies to: one port, or every peer of the devnet. */
@@ -63,6 +68,13 @@ function parseMode(mode: string, value: string | undefined): FaultSet {
     case 'silent':
       if (value !== undefined) throw new FaultParseError(`${mode} takes no value`);
       return { [mode]: true };
+    case 'rate': {
+      const r = Number(value);
+      if (value === undefined || !Number.isFinite(r) || r <= 0 || r > 1_000_000) {
+        throw new FaultParseError('rate needs replies per second in (0, 1000000], e.g. rate=500');
+      }
+      return { rate: r };
+    }
     case 'fork': {
       const h = Number(value);
       if (value === undefined || !/^\d+$/.test(value) || !Number.isSafeInteger(h)) {
@@ -71,7 +83,9 @@ function parseMode(mode: string, value: string | undefined): FaultSet {
       return { forkAt: h };
     }
     default:
-      throw new FaultParseError(`unknown fault mode "${mode}" (drop, delay, lie, corrupt, silent, fork)`);
+      throw new FaultParseError(
+        `unknown fault mode "${mode}" (drop, delay, lie, corrupt, silent, fork, rate)`,
+      );
   }
 }
 
@@ -117,6 +131,7 @@ export function describeFaults(f: FaultSet): string {
   if (f.corrupt !== undefined) parts.push(`corrupt=${f.corrupt}`);
   if (f.silent) parts.push('silent');
   if (f.forkAt !== undefined) parts.push(`fork=${f.forkAt}`);
+  if (f.rate !== undefined) parts.push(`rate=${f.rate}`);
   return parts.length > 0 ? parts.join(',') : 'none';
 }
 
@@ -126,6 +141,20 @@ export type ReplyPlan = { send: false } | { send: true; delayMs: number };
 export function planReply(f: FaultSet, rand: () => number): ReplyPlan {
   if (f.drop !== undefined && rand() < f.drop) return { send: false };
   return { send: true, delayMs: f.delayMs ?? 0 };
+}
+
+/**
+ * A peer limited to `rate` replies a second serves one request after the other: this reply goes
+ * out once those before it have (`busyUntil`), plus its own service time. Returns how long it
+ * waits and the new end of the queue.
+ */
+export function queueReply(
+  rate: number,
+  now: number,
+  busyUntil: number,
+): { waitMs: number; busyUntil: number } {
+  const done = Math.max(now, busyUntil) + 1000 / rate;
+  return { waitMs: done - now, busyUntil: done };
 }
 
 /** Should this block reply be corrupted? */

@@ -28,7 +28,7 @@ Starts K protocol peers on ports P..P+K-1 that gossip with each other and the bo
   --mine-interval SECONDS  mine a block every SECONDS, the peers taking turns, and ANNOUNCE it
   --bootstrap HOST:PORT,…  well-known peers outside the devnet (e.g. a node to sync)
   --faults "PORT:MODE,…"   per-peer faults; PORT may be * (every peer). Modes:
-                           drop=0.3 delay=50ms lie corrupt=0.2 silent fork=H
+                           drop=0.3 delay=50ms lie corrupt=0.2 silent fork=H rate=500
   --gossip-interval SECONDS  re-gossip period (default 30)
   --peer-expiry SECONDS      forget peers silent this long (default 60)
   --height-convention C      what STATS_REPLY height counts: length (default) or top_index

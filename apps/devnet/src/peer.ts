@@ -22,11 +22,10 @@ import {
 } from '@chainsync/protocol';
 import { RateLimitedLog, udpSocket, type Logger } from '@chainsync/service-kit';
 import { randomMessages } from './content.js';
-import { corruptBlock, planReply, shouldCorrupt, type FaultSet } from './faults.js';
+import { corruptBlock, planReply, queueReply, shouldCorrupt, type FaultSet } from './faults.js';
 import { mineBlock } from './generate.js';
 import {
   CATCHUP_TIMEOUT_MS,
-  FORK_STEP_BLOCKS,
   LIE_EXTRA_BLOCKS,
   MAX_CATCHUP_BLOCKS,
   MAX_FORK_DEPTH,
@@ -137,6 +136,8 @@ export class DevnetPeer {
   private readonly warnings: RateLimitedLog;
   private readonly rand: () => number;
   private readonly delayed = new Set<NodeJS.Timeout>();
+  /** With a `rate` fault: when the reply queue is served up to (performance.now() time). */
+  private busyUntil = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly words: string[] = [];
   private catchup: Catchup | undefined;
@@ -356,9 +357,10 @@ export class DevnetPeer {
 
   /**
    * Fetches the announcer's chain from our length up to the announced height, and walks down from
-   * there (FORK_STEP_BLOCKS at a time, at most MAX_FORK_DEPTH below our tip) until it links to a
-   * block of ours; then switches to it (see adoptCatchup). Only from a peer we know, one catch-up
-   * at a time and a bounded number of blocks, so a forged ANNOUNCE cannot make us an amplifier.
+   * there (1, 1, 2, 4 … blocks at a time: most branches are a block or two deep; at most
+   * MAX_FORK_DEPTH below our tip) until it links to a block of ours; then switches to it (see
+   * adoptCatchup). Only from a peer we know, one catch-up at a time and a bounded number of
+   * blocks, so a forged ANNOUNCE cannot make us an amplifier.
    */
   private startCatchup(height: number, from: PeerAddr): void {
     const now = Date.now();
@@ -388,7 +390,7 @@ export class DevnetPeer {
    * Every block from `low` to `until` is in: find where the run joins our chain (the highest
    * height whose block links to ours below it) and, if the whole run above is valid, switch to it
    * (our blocks below that height, then the run: longer than ours, since `until` is at least our
-   * length). No join yet: fetch the next FORK_STEP_BLOCKS below, down to MAX_FORK_DEPTH.
+   * length). No join yet: fetch as many again below, down to MAX_FORK_DEPTH.
    */
   private adoptCatchup(c: Catchup): void {
     const ours = this.served;
@@ -399,7 +401,7 @@ export class DevnetPeer {
     )
       join--;
     if (join < c.low) {
-      const low = Math.max(1, c.low - FORK_STEP_BLOCKS);
+      const low = Math.max(1, c.low - Math.max(1, ours.length - c.low));
       if (low === c.low || ours.length - low > MAX_FORK_DEPTH) return void (this.catchup = undefined);
       this.requestBlocks(c.from, low, c.low - 1);
       c.low = low;
@@ -421,22 +423,28 @@ export class DevnetPeer {
 
   // ---- outbound ----
 
-  /** Sends a reply to a request, through the peer's faults (drop, delay). */
+  /** Sends a reply to a request, through the peer's faults (drop, delay, rate). */
   private reply(bytes: Buffer, to: PeerAddr): void {
     const plan = planReply(this.faults, this.rand);
     if (!plan.send) {
       this.counters.faultDropped++;
       return;
     }
-    if (plan.delayMs <= 0) return this.send(bytes, to);
+    if (plan.delayMs <= 0 && this.faults.rate === undefined) return this.send(bytes, to);
     if (this.delayed.size >= MAX_DELAYED_REPLIES) {
       this.counters.delayOverflow++;
       return;
     }
+    let delayMs = plan.delayMs;
+    if (this.faults.rate !== undefined) {
+      const q = queueReply(this.faults.rate, performance.now(), this.busyUntil);
+      this.busyUntil = q.busyUntil;
+      delayMs += q.waitMs;
+    }
     const t = setTimeout(() => {
       this.delayed.delete(t);
       this.send(bytes, to);
-    }, plan.delayMs);
+    }, delayMs);
     this.delayed.add(t);
   }
 
