@@ -36,8 +36,6 @@ export const MAX_DELAYED_REPLIES = 10_000;
 export const MAX_FAULT_DELAY_MS = 60_000;
 /** Blocks a peer fetches to catch up after an ANNOUNCE above its tip (it is a test peer, not a syncing node). */
 export const MAX_CATCHUP_BLOCKS = 500;
-/** A catch-up walks down this many blocks at a time to find where the announcer's branch joins ours. */
-export const FORK_STEP_BLOCKS = 32;
 /** Deepest branch switch a catch-up looks for: a minute-long partition of a test network at a block a second, with room. */
 export const MAX_FORK_DEPTH = 256;
 /** A catch-up that got no progress for this long is abandoned, so the next ANNOUNCE may start another. */
