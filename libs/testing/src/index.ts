@@ -5,3 +5,4 @@ export * from './udp.js';
 export * from './bus.js';
 export * from './metrics.js';
 export * from './netns.js';
+export * from './memory.js';
