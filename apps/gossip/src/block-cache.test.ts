@@ -48,4 +48,26 @@ describe('BlockCache', () => {
     c.committed(40); // the chain got shorter (a rewrite): what is above it goes too
     expect(c.get(41)).toBeUndefined();
   });
+
+  it('a walking peer finds its read-ahead point as before when the cache drops heights under it', () => {
+    const probe = new BlockCache();
+    probe.committed(0);
+    probe.filled(0, blocks(0, 1));
+    const c = new BlockCache(probe.sizeBytes * 150); // room for ~150 replies
+    c.committed(10_000);
+    expect(c.readAheadFrom(0)).toBe(0);
+    c.filled(0, blocks(0, 100));
+    for (let h = 0; h < 50; h++) {
+      expect(c.readAheadFrom(h)).toBe(100); // the run is remembered between looks
+      c.failed(100);
+    }
+    c.filled(100, blocks(100, 100)); // over the bound: the oldest heights go
+    expect(c.get(0)).toBeUndefined();
+    expect(c.readAheadFrom(0)).toBe(0); // not taken from the stale run
+    c.failed(0);
+    expect(c.readAheadFrom(150)).toBe(200);
+    c.failed(200);
+    c.committed(10_000, 160); // a reorg replaced 160 on
+    expect(c.readAheadFrom(150)).toBe(160);
+  });
 });

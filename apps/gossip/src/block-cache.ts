@@ -15,6 +15,12 @@ export class BlockCache {
   /** Top index of the committed chain as last announced (-1: unknown or empty). */
   private tip = -1;
   private readingFrom: number | null = null;
+  /**
+   * Heights known to be cached, every one from `from` to `to`, as the last look found them; void
+   * once anything is dropped. A peer walking the chain asks height after height: each look then
+   * starts where the last one ended instead of checking the whole margin again.
+   */
+  private run: { from: number; to: number } | null = null;
 
   constructor(private readonly maxBytes = BLOCK_CACHE_BYTES) {}
 
@@ -37,9 +43,12 @@ export class BlockCache {
    */
   readAheadFrom(height: number): number | null {
     if (this.readingFrom !== null || height > this.tip) return null;
-    let h = height;
     const limit = Math.min(this.tip, height + READ_AHEAD_MARGIN);
+    const run = this.run;
+    const inRun = run !== null && height >= run.from && height <= run.to + 1;
+    let h = inRun ? run.to + 1 : height;
     while (h <= limit && this.replies.has(h)) h++;
+    if (h > height) this.run = { from: inRun ? run.from : height, to: h - 1 };
     if (h > limit) return null;
     this.readingFrom = h;
     return h;
@@ -58,6 +67,7 @@ export class BlockCache {
       if (this.bytes <= this.maxBytes) break;
       this.replies.delete(h);
       this.bytes -= data.byteLength;
+      this.run = null;
     }
   }
 
@@ -76,6 +86,7 @@ export class BlockCache {
       this.replies.delete(h);
       this.bytes -= data.byteLength;
     }
+    this.run = null;
   }
 }
 
