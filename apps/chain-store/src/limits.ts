@@ -13,3 +13,13 @@ export const MAX_GET_BLOCK_ITEMS = 10_000;
 
 /** store.range stops adding blocks before the reply would reach the bus payload cap. */
 export const MAX_RANGE_REPLY_BYTES = MAX_BUS_PAYLOAD_BYTES - 16 * 1024;
+
+/**
+ * Size of the LMDB memory map: address space, not memory (only the pages read or written are
+ * resident, and never more than the file), nor disk (the file grows with the chain alone). Left
+ * unset, lmdb-js starts at 128 KB and maps the file again at each doubling, keeping every old map
+ * for readers still on it: pages touched through each stay resident in each, 1.6× the file once
+ * the whole chain has been read (332 MB for a 212 MB file at 1 000 000 blocks). 64 GiB holds ~300
+ * million blocks mapped once; past that lmdb-js grows it as before.
+ */
+export const LMDB_MAP_BYTES = 64 * 2 ** 30;
