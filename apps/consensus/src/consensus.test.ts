@@ -226,6 +226,25 @@ describe('Consensus coordinator', () => {
     expect(c.status().tip).toEqual({ height: next.height, hash: next.hash });
   });
 
+  it('keeps ANNOUNCEs above the tip that arrive during a round, and applies them after its sync', async () => {
+    // Blocks come faster than a round lasts: the round syncs us to what peers claimed at its
+    // start, the ones announced meanwhile follow at once (lowest first), no round after.
+    const silent: FakePeer = { addr: addr(2), chain: A, stats: 'none', bootstrap: true };
+    const { world, c } = setup(
+      [{ addr: addr(1), chain: A, bootstrap: true }, silent],
+      A.slice(0, 398),
+      1_000,
+    );
+    await c.start();
+    await waitFor(() => c.status().phase === 'round', { timeoutMs: 2_000 });
+    const b400 = mineOn(top, 'x');
+    const b401 = mineOn(b400, 'x');
+    for (const b of [b401, b400]) c.onAnnounces([{ from: addr(1), msg: { type: 'ANNOUNCE', ...b } }]);
+    await waitFor(() => world.chain.length === 402, { timeoutMs: 5_000, what: 'both announced blocks' });
+    expect(world.chain.at(-1)).toEqual(b401);
+    expect(c.status().roundsCompleted).toBe(1);
+  });
+
   it('holds ANNOUNCEs while a sync job runs, and applies them after it', async () => {
     const B = mineChain(300, 'b', A.slice(0, 100));
     const { world, c, metrics } = setup([{ addr: addr(1), chain: A, slowEvery: 3 }], B.slice(0, 150));

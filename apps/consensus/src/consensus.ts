@@ -139,6 +139,7 @@ export class Consensus {
         append: (prev, blocks) => io.append(prev, blocks),
         storeTip: () => io.tip(),
         requestRound: () => this.requestRound('taller_announce'),
+        roundRunning: () => this.running,
       },
       m,
       log,
