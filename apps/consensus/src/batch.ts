@@ -109,10 +109,14 @@ export class Batch {
     this.status = 'staging';
   }
 
-  /** Written to the store's staging: the blocks are no longer held in memory. */
+  /**
+   * Written to the store's staging: the blocks are no longer held in memory, nor the request
+   * list's storage (an emptied array keeps its capacity: 1.1 KB a batch, kept until the switch).
+   */
   staged(): void {
     this.status = 'staged';
     this.slots = [];
+    this.toRequest = [];
     this.held = false;
   }
 
