@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FULL, NetHarness, RUN_TIMEOUT_MS, rssMb, sleep, type NetNode } from './net-harness.js';
-import { finalChain, longestBehind, roundsRun, sec, tipDrops } from './net-figures.js';
+import { finalChain, longestBehind, roundsRun, sec, spread, tipDrops } from './net-figures.js';
 
 /**
  * Scenario 4 of issue 13, churn: nodes leave (SIGKILL of the launcher and every process it
@@ -163,7 +163,9 @@ describe(`churn: ${SIZE.nodes} nodes, one leaving and one joining every ${SIZE.s
           .map((m) => m.h),
       );
       const on = n.trace.tips.find((e) => e.t >= r.at && e.h >= best && final.get(e.x) === e.h);
-      return { ...r, ms: on ? on.t - r.at : null };
+      // How much of it was the launch (until the launcher said it was up).
+      const up = n.trace.lives.find((l) => l.from >= r.at);
+      return { ...r, ms: on ? on.t - r.at : null, launchMs: up ? up.from - r.at : null };
     });
     const behind = Object.fromEntries(
       h.nodes.map((n) => [n.name, longestBehind(h.mined(), final, n.trace, from, to)]),
@@ -188,7 +190,8 @@ describe(`churn: ${SIZE.nodes} nodes, one leaving and one joining every ${SIZE.s
       },
       rounds: Object.fromEntries(h.nodes.map((n) => [n.name, roundsRun(n.trace)])),
     };
-    const head = `${rejoins.length} rejoins, caught up in ${caughtUp.map((c) => sec(c.ms)).join(', ')}; anchor RSS ${figures.anchorRssMb.first.toFixed(0)} → ${figures.anchorRssMb.last.toFixed(0)} MB`;
+    const took = spread(caughtUp.map((c) => c.ms ?? Infinity));
+    const head = `${rejoins.length} rejoins, each synced in (launch included) p50 ${sec(took.p50)}, max ${sec(took.max)}; anchor RSS ${figures.anchorRssMb.first.toFixed(0)} → ${figures.anchorRssMb.last.toFixed(0)} MB`;
     h.report(figures, [
       `churn (${FULL ? 'full' : 'short'}): ${SIZE.soakS} s, ${kills.length} nodes killed (SIGKILL), ${rejoins.length} rejoins`,
       head,

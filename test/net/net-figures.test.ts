@@ -93,6 +93,7 @@ describe('net figures', () => {
     expect(p.perNode.n2).toEqual({ n: 1, p50: 0, p99: 0, max: 0 });
     expect(p.lastNode).toEqual({ n: 3, p50: 400, p99: 1400, max: 1400 });
     expect(p.missing).toBe(0);
+    expect(p.arrivals).toEqual({ lt250ms: 2, lt500ms: 1, lt1s: 0, lt2s: 1, ge2s: 0 });
     // A node that starts behind is measured once it holds the height below the block.
     const late = trace('n4', [
       tip(3500, 1, 'a1', [[1, 'a1']]),

@@ -88,7 +88,17 @@ export interface Propagation {
   perNode: Record<string, Spread>;
   /** Final-chain blocks some node never got while up (should be none). */
   missing: number;
+  /** Arrivals (block × node) by how long they took: under 0.25, 0.5, 1 and 2 s, and the rest. */
+  arrivals: Record<'lt250ms' | 'lt500ms' | 'lt1s' | 'lt2s' | 'ge2s', number>;
 }
+
+const BUCKETS = [
+  ['lt250ms', 250],
+  ['lt500ms', 500],
+  ['lt1s', 1000],
+  ['lt2s', 2000],
+  ['ge2s', Infinity],
+] as const;
 
 /** The node's last tip at or before `t` in the life that holds `t` (undefined while down or unseen). */
 function tipAt(tr: NodeTrace, t: number): TipEvent | undefined {
@@ -134,11 +144,19 @@ export function propagation(
     }
     if (slowest > -Infinity) last.push(slowest);
   }
+  const all = Object.values(perNode).flat();
+  const arrivalsBy = Object.fromEntries(
+    BUCKETS.map(([name, below], i) => [
+      name,
+      all.filter((ms) => ms < below && (i === 0 || ms >= BUCKETS[i - 1]![1])).length,
+    ]),
+  ) as Propagation['arrivals'];
   return {
     blocks,
     lastNode: spread(last),
     perNode: Object.fromEntries(Object.entries(perNode).map(([k, v]) => [k, spread(v)])),
     missing,
+    arrivals: arrivalsBy,
   };
 }
 

@@ -531,8 +531,8 @@ export class NetHarness {
   }
 
   /**
-   * Writes results/<scenario>[-full].json (the figures, each node's trace and the windows) and
-   * the plot beside it; returns both paths.
+   * Writes results/<scenario>[-full].json (the figures, every block mined, each node's trace and
+   * the windows) and the plot beside it; returns both paths.
    */
   writeResults(figures: Record<string, unknown>, notes: string[] = []): { json: string; svg: string } {
     this.noteLoad();
@@ -549,6 +549,7 @@ export class NetHarness {
       links: this.links,
       figures,
       windows: this.windows,
+      mined: this.mined(),
       miners: this.miners.map((m) => ({
         name: m.name,
         addr: m.addr,

@@ -43,6 +43,9 @@ function niceStep(span: number, target: number): number {
   return ([1, 2, 5, 10].find((m) => m * p >= raw) ?? 10) * p;
 }
 
+/** Characters of a note that fit across the plot. */
+const NOTE_CHARS = 140;
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function plotHeights(p: PlotInput): string {
@@ -65,7 +68,7 @@ export function plotHeights(p: PlotInput): string {
     `<text x="${M.left}" y="20" font-size="15" font-weight="bold">${esc(p.title)}</text>`,
   ];
   for (const [i, note] of (p.notes ?? []).entries())
-    out.push(`<text x="${M.left}" y="${36 + i * 14}" fill="#444">${esc(note)}</text>`);
+    out.push(`<text x="${M.left}" y="${36 + i * 14}" fill="#444">${esc(clip(note, NOTE_CHARS))}</text>`);
   for (const w of p.windows) {
     if (w.kind === 'mark') {
       out.push(
