@@ -9,7 +9,7 @@ case "$service" in
     # The healthcheck runs as its own process: tell it which service (and so which port) this is.
     echo "$service" >/tmp/chainsync-service
     # The V8 options every service runs with (SERVICE_NODE_ARGS in libs/service-kit/src/node-args.ts).
-    exec node --max-semi-space-size=16 "/app/apps/$service/dist/main.js" "$@"
+    exec node --max-semi-space-size=2 --heap-growing-percent=100 "/app/apps/$service/dist/main.js" "$@"
     ;;
   bus-auth)
     # The bus's keys and nats-server's configuration (apps/node/src/bus-auth.ts): compose's first step.
