@@ -76,8 +76,12 @@ export type RoundOutcome =
 const NETWORK_TRIGGERED: ReadonlySet<RoundReason> = new Set(['run', 'taller_stats', 'taller_announce']);
 /** Job failures that end one target: the next backed target is tried at once. */
 const TARGET_FAILURES: ReadonlySet<JobFailure> = new Set(['sources_failed', 'sources_silent']);
-/** How often start() asks again while chain-store or gossip is not up yet (they start alongside). */
-const START_RETRY_MS = 50;
+/**
+ * How often start() asks again while chain-store or gossip is not up yet (they start alongside):
+ * an unanswered request fails at once (no responders), so asking often costs little and the first
+ * round starts within this much of both answering.
+ */
+const START_RETRY_MS = 10;
 /** Gauges and the progress / stall checks run this often. */
 const REPORT_MS = 1_000;
 
@@ -152,8 +156,10 @@ export class Consensus {
    * the timers and the boot round.
    */
   async start(): Promise<void> {
-    await this.untilUp('chain-store', async () => this.setTip(await this.io.tip()));
-    await this.untilUp('gossip', () => this.io.peers());
+    await Promise.all([
+      this.untilUp('chain-store', async () => this.setTip(await this.io.tip())),
+      this.untilUp('gossip', () => this.io.peers()),
+    ]);
     if (this.stopped) return;
     // A chain we stored was validated when it was committed: answer STATS with it from now on, so
     // a peer asking once at our (re)start is not ignored while the first round runs.
@@ -172,7 +178,7 @@ export class Consensus {
         await call();
         return;
       } catch (err) {
-        if (attempt > 0 && attempt % 100 === 0) this.log.warn({ err: String(err) }, `waiting for ${service}`);
+        if (attempt > 0 && attempt % 500 === 0) this.log.warn({ err: String(err) }, `waiting for ${service}`);
         await new Promise((r) => setTimeout(r, START_RETRY_MS));
       }
     }
