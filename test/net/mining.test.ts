@@ -95,6 +95,7 @@ describe(`mining network: ${SIZE.nodes} nodes, 3 miners, ${SIZE.runS} s`, () => 
       orphanedInRun: minedInRun - prop.blocks,
       announceToLastNode: prop.lastNode,
       announceToEachNode: prop.perNode,
+      arrivalsByTime: prop.arrivals,
       goalP99Ms: 2000,
       longestTwoBehindMs: behind,
       rounds,

@@ -110,6 +110,7 @@ describe(`mixed height conventions: ${SIZE.conventions.join(', ')} miners, ${SIZ
       lateNodeSyncedMs: lateSynced ? lateSynced.t - late.trace.lives[0]!.from : null,
       announceToLastNode: prop.lastNode,
       announceToEachNode: prop.perNode,
+      arrivalsByTime: prop.arrivals,
       rounds: Object.fromEntries(h.nodes.map((n) => [n.name, roundsRun(n.trace)])),
     };
     const head = `ANNOUNCE → last node p50 ${sec(prop.lastNode.p50)}, p99 ${sec(prop.lastNode.p99)}; late node on the chain ${sec(figures.lateNodeSyncedMs)} after its start`;
