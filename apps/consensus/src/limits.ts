@@ -117,6 +117,17 @@ export const MAX_STAGE_IN_FLIGHT = 2;
  */
 export const MAX_BLOCKS_PER_STAGE = 1024;
 /**
+ * Valid blocks gathered before a store.stage request goes, unless nothing else is on its way to
+ * join them or the oldest has waited STAGE_WAIT_MS. Sent one 128-block batch at a time, the
+ * transactions cost the store ~3× the CPU per block of 512-block ones and, each reading its way
+ * into the B-tree through the memory map, left ~70 % of the file resident in the chain-store
+ * against ~17 % (300 000 blocks staged top-down, 2 requests in flight; at 1 000 000 blocks a sync
+ * left 175 MB of its 224 MB file resident).
+ */
+export const MIN_BLOCKS_PER_STAGE = 512;
+/** The longest a valid batch waits to be gathered: a few ticks, far less than a batch takes to download. */
+export const STAGE_WAIT_MS = 100;
+/**
  * Encoded bytes of block JSON per bus request. Blocks are measured in UTF-8 bytes (a block of
  * 3-byte characters is three times its string length); half the bus cap leaves room for the head.
  */

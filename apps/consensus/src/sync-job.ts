@@ -6,6 +6,8 @@ import {
   VALIDATE_GIVE_UP_MS,
   VALIDATE_RETRY_MS,
   MAX_BLOCKS_PER_STAGE,
+  MIN_BLOCKS_PER_STAGE,
+  STAGE_WAIT_MS,
   MAX_STAGE_RETRIES,
   STAGE_RETRY_MS,
   MAX_STAGE_IN_FLIGHT,
@@ -98,6 +100,8 @@ export class SyncJob {
   /** Since when validate requests have failed with no success in between (null: they work). */
   private validateFailingSince: number | null = null;
   private stageRetries = 0;
+  /** When the valid batches now waiting to be staged began to wait (null: none waits). */
+  private stageWaitingSince: number | null = null;
   private stagedBlocks = 0;
   private forkHeight: number | null = null;
   private readonly stageReady: Promise<void>;
@@ -286,11 +290,12 @@ export class SyncJob {
   // ---- stage ----
 
   /**
-   * Valid batches to the store, several per request when they wait (one store transaction each:
-   * fewer, bigger ones cost the store less per block), at most MAX_STAGE_IN_FLIGHT requests.
+   * Valid batches to the store, gathered into requests of MIN_BLOCKS_PER_STAGE to
+   * MAX_BLOCKS_PER_STAGE blocks (one store transaction each: fewer, bigger ones cost the store less
+   * per block and leave less of its file resident), at most MAX_STAGE_IN_FLIGHT requests.
    */
   private dispatchStaging(): void {
-    while (this.stagingNow < MAX_STAGE_IN_FLIGHT && this.toStage.length > 0) {
+    while (this.stagingNow < MAX_STAGE_IN_FLIGHT && this.toStage.length > 0 && this.stageGroupReady()) {
       const group: { b: Batch; attempt: number; blocks: Block[] }[] = [];
       let count = 0;
       while (this.toStage.length > 0 && count < MAX_BLOCKS_PER_STAGE) {
@@ -336,6 +341,26 @@ export class SyncJob {
           },
         );
     }
+  }
+
+  /**
+   * Whether the valid batches waiting make a request now: MIN_BLOCKS_PER_STAGE blocks of them,
+   * nothing else on its way to join them (the end of a sync, a short one), or the oldest has
+   * waited STAGE_WAIT_MS (ticks come back here).
+   */
+  private stageGroupReady(): boolean {
+    const now = this.io.now();
+    this.stageWaitingSince ??= now;
+    let blocks = 0;
+    for (const b of this.toStage) if (b.status === 'valid') blocks += b.hi - b.lo + 1;
+    const more =
+      this.validating > 0 ||
+      this.toValidate.length > 0 ||
+      this.validateRetries.length > 0 ||
+      this.download.inFlight > 0;
+    if (blocks < MIN_BLOCKS_PER_STAGE && more && now - this.stageWaitingSince < STAGE_WAIT_MS) return false;
+    this.stageWaitingSince = null;
+    return true;
   }
 
   // ---- prove, go deeper, switch ----
