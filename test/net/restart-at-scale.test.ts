@@ -13,7 +13,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  freeUdpPort,
   freeUdpPortRange,
   processMemory,
   repoRoot,
@@ -316,8 +315,10 @@ function startedAt(id: ProcessId): number | null {
 }
 
 beforeAll(async () => {
-  udpPort = await freeUdpPort();
-  basePort = await freeUdpPortRange(PEERS);
+  // Below the ephemeral range: these ports are bound again after each restart, and a socket bound
+  // to port 0 elsewhere on the machine must not take one in between.
+  udpPort = await freeUdpPortRange(1, true);
+  basePort = await freeUdpPortRange(PEERS, true);
   udp = await TestUdpClient.open();
   figures.loadAtStart = load();
 }, 120_000);
