@@ -6,6 +6,7 @@ import { DEFAULT_DIFFICULTY, DEFAULT_NODE_PREFIX, type BusRole } from '@chainsyn
 import {
   SERVICE_NODE_ARGS,
   serviceEntry,
+  serviceEnv,
   busAuthEnv,
   freeTcpPort,
   waitForTcp,
@@ -219,6 +220,7 @@ export async function launchNode(opts: NodeOptions): Promise<NodeHandle> {
     }
 
     const common: Record<string, string> = {
+      ...serviceEnv(),
       NATS_URL: natsUrl,
       NODE_PREFIX: opts.prefix,
       NODE_NAME: opts.name,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { SERVICE_NODE_ARGS, serviceEntry } from '@chainsync/service-kit';
+import { SERVICE_NODE_ARGS, serviceEntry, serviceEnv } from '@chainsync/service-kit';
 import { repoRoot, spawnChild, Supervised } from './launcher.js';
 import { parseOrExit } from './cli.js';
 import { parseServiceArgs, SERVICE_USAGE } from './service-options.js';
@@ -24,7 +24,7 @@ export async function main(args: string[]): Promise<void> {
   const say = (line: string) => process.stderr.write(`chainsync service: ${line}\n`);
   const children = o.opsPorts.map((port, i) => {
     const name = o.count > 1 ? `${o.app}-${i + 1}` : o.app;
-    const env = { ...o.env, OPS_PORT: String(port) };
+    const env = { ...serviceEnv(), ...o.env, OPS_PORT: String(port) };
     const child = new Supervised(
       name,
       () => spawnChild(name, process.execPath, [...SERVICE_NODE_ARGS, mainJs], env, undefined, true),

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_NODE_ARGS, serviceEntry } from '@chainsync/service-kit';
+import { SERVICE_NODE_ARGS, serviceEntry, serviceEnv } from '@chainsync/service-kit';
 import { freePort, waitFor } from './ports.js';
 
 /** The repository root (this file is libs/testing/{src,dist}/processes.*). */
@@ -27,7 +27,10 @@ export function startApp(app: string, env: Record<string, string>, args: string[
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx nx run-many -t build)`);
   // e.g. APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service a test or bench starts.
   const nodeArgs = process.env.APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  return startProcess(app, process.execPath, [...SERVICE_NODE_ARGS, ...nodeArgs, main, ...args], env);
+  return startProcess(app, process.execPath, [...SERVICE_NODE_ARGS, ...nodeArgs, main, ...args], {
+    ...serviceEnv(),
+    ...env,
+  });
 }
 
 export function startProcess(
