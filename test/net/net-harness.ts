@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import {
   createNetwork,
   netnsSupport,
+  processMemory,
   repoRoot,
   waitFor,
   type Host,
@@ -13,6 +14,7 @@ import {
   type ServiceProcess,
 } from '@chainsync/testing';
 import type { NetworkPeer, PeerInfo } from '@chainsync/protocol';
+import { LOCK_FILE, type LockRecord } from '../../apps/node/src/node-lock.js';
 import type { Mined, NodeTrace, TipEvent } from './net-figures.js';
 import { plotHeights } from './net-plot.js';
 
@@ -154,11 +156,9 @@ export class NetNode {
     const launcher = this.launcher;
     if (!launcher) return;
     this.ready = false;
-    const lock = JSON.parse(readFileSync(join(this.dataDir, 'node.lock'), 'utf8')) as {
-      launcher: { pid: number };
-      children: Record<string, { pid: number }>;
-    };
-    for (const pid of [lock.launcher.pid, ...Object.values(lock.children).map((c) => c.pid)]) {
+    // No lock to read (the launcher died before it wrote one): the launcher, its children take its lifeline.
+    const pids = Object.values(this.pids());
+    for (const pid of pids.length > 0 ? pids : [launcher.proc.pid!]) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -172,14 +172,11 @@ export class NetNode {
     if (life) life.to = Date.now();
   }
 
-  /** Every process of the node, by name (the launcher's node.lock), for memory figures. */
+  /** Every process of the node by name, the launcher first, as its `node.lock` names them. */
   pids(): Record<string, number> {
     if (!this.launcher) return {};
     try {
-      const lock = JSON.parse(readFileSync(join(this.dataDir, 'node.lock'), 'utf8')) as {
-        launcher: { pid: number };
-        children: Record<string, { pid: number }>;
-      };
+      const lock = JSON.parse(readFileSync(join(this.dataDir, LOCK_FILE), 'utf8')) as LockRecord;
       return {
         launcher: lock.launcher.pid,
         ...Object.fromEntries(Object.entries(lock.children).map(([n, c]) => [n, c.pid])),
@@ -330,17 +327,9 @@ export class Miner {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Resident memory of these processes together, in MB (VmRSS of /proc; a process gone counts 0). */
+/** Resident memory of these processes together, in MB (a process gone counts 0). */
 export function rssMb(pids: readonly number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-  }
-  return Math.round(kb / 102.4) / 10;
+  return Math.round(pids.reduce((mb, pid) => mb + processMemory(pid).rss, 0) * 10) / 10;
 }
 
 export interface HarnessOptions {
