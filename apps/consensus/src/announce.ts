@@ -5,10 +5,11 @@ import {
   type Announce,
   type Block,
   type Inbound,
+  type PeerAddr,
   type Tip,
 } from '@chainsync/protocol';
 import type { Logger, RateLimitedLog } from '@chainsync/service-kit';
-import { MAX_QUEUED_ANNOUNCES } from './limits.js';
+import { MAX_GAP_BLOCKS, MAX_QUEUED_ANNOUNCES } from './limits.js';
 import type { ConsensusMetrics } from './metrics.js';
 import { peerKey } from './target.js';
 
@@ -22,11 +23,15 @@ export interface AnnounceDeps {
   requestRound(): void;
   /** A round is running: such a block waits for its end (the round may bring us under it). */
   roundRunning(): boolean;
+  /** The blocks at `heights` from `from` (gap-fetch.ts), or null when they did not all come in time. */
+  fetchGap(from: PeerAddr, heights: number[]): Promise<Block[] | null>;
 }
 
 /**
  * ANNOUNCE (SPEC §5): a block one above our tip is checked here (microseconds, less than a
- * validate round trip) and appended; a taller one, or one that does not link to our tip, asks for
+ * validate round trip) and appended; one a few above it has the blocks between fetched from its
+ * sender and the run appended if it is valid onto our tip (one fetch at a time, off the order in
+ * which announces are applied); a taller one, or one that does not link to our tip, asks for
  * a round, or, while a round runs, waits for its end: the round may sync us to just under it, and
  * a node that drops such blocks and asks for one more round each time never catches up while
  * blocks come faster than a round lasts. While a sync runs, announces wait (bounded) and are
@@ -37,6 +42,8 @@ export interface AnnounceDeps {
 export class AnnounceHandler {
   private readonly queue: Inbound<Announce>[] = [];
   private chain: Promise<void> = Promise.resolve();
+  /** A gap fetch is under way (one at a time). */
+  private filling = false;
 
   constructor(
     private readonly deps: AnnounceDeps,
@@ -89,6 +96,7 @@ export class AnnounceHandler {
     if (block.height < next) return void this.m.announces.inc({ result: 'old' });
     if (block.height > next) {
       if (this.deferred(item)) return;
+      if (this.startGapFetch(item, tip)) return;
       this.m.announces.inc({ result: 'taller' });
       return this.deps.requestRound();
     }
@@ -108,11 +116,58 @@ export class AnnounceHandler {
       );
       return;
     }
+    await this.appendRun(tip, [block], from, 'appended');
+  }
+
+  /**
+   * Fetches the blocks between our tip and an announced block a few above it from its sender. Not
+   * awaited where announces are applied in order: the run joins that order once the fetch is over.
+   */
+  private startGapFetch(item: Inbound<Announce>, tip: Tip): boolean {
+    const next = tip.height + 1;
+    const top = item.msg.height;
+    if (this.filling || top - next > MAX_GAP_BLOCKS) return false;
+    this.filling = true;
+    this.m.announces.inc({ result: 'gap_fetch' });
+    const heights = Array.from({ length: top - next }, (_, i) => next + i);
+    void this.deps
+      .fetchGap(item.from, heights)
+      .catch(() => null)
+      .then((fetched) => {
+        this.chain = this.chain.then(() => this.finishGapFetch(item, tip, fetched));
+      });
+    return true;
+  }
+
+  private async finishGapFetch(item: Inbound<Announce>, tip: Tip, fetched: Block[] | null): Promise<void> {
+    this.filling = false;
+    // The tip moved meanwhile (a round, another announce): the block is weighed as if it came now.
+    if (this.deps.tip().hash !== tip.hash) return this.apply(item);
+    const run = fetched && [...fetched, toBlock(item.msg)];
+    const valid =
+      run !== null && validateRun(run, tip.hash, tip.height + 1, this.deps.difficulty).every((v) => v.ok);
+    if (!valid) {
+      this.m.announces.inc({ result: fetched ? 'gap_invalid' : 'gap_unfilled' });
+      return this.deps.requestRound();
+    }
+    await this.appendRun(tip, run, item.from, 'gap_filled');
+  }
+
+  private async appendRun(
+    tip: Tip,
+    run: Block[],
+    from: PeerAddr,
+    result: 'appended' | 'gap_filled',
+  ): Promise<void> {
+    const top = run[run.length - 1]!;
     try {
-      this.deps.setTip(await this.deps.append(tip.hash, [block]));
-      this.m.blocksCommitted.inc();
-      this.m.announces.inc({ result: 'appended' });
-      this.log.info({ height: block.height, from: peerKey(from) }, 'appended announced block');
+      this.deps.setTip(await this.deps.append(tip.hash, run));
+      this.m.blocksCommitted.inc(run.length);
+      this.m.announces.inc({ result });
+      this.log.info(
+        { height: top.height, blocks: run.length, from: peerKey(from) },
+        'appended announced block',
+      );
     } catch (err) {
       this.m.announces.inc({ result: 'append_failed' });
       this.warnings.warn(

@@ -207,6 +207,43 @@ describe('Consensus coordinator', () => {
     expect(c.scores.all(world.now()).filter((e) => e.key.endsWith(':3000'))).toEqual([]);
   });
 
+  it('fetches the blocks under an ANNOUNCE a few above the tip from its sender, without a round', async () => {
+    const peer: FakePeer = { addr: addr(1), chain: [...A] };
+    const { world, c, metrics } = setup([peer], A);
+    await c.start();
+    await synced(c);
+    const rounds = c.status().roundsCompleted;
+    // The peer mines three blocks; we heard only of the last one (the first two ANNOUNCEs lost).
+    const mined = [mineOn(top, 'g')];
+    while (mined.length < 3) mined.push(mineOn(mined.at(-1)!, 'g'));
+    peer.chain.push(...mined);
+    c.onAnnounces([{ from: addr(1), msg: { type: 'ANNOUNCE', ...mined[2]! } }]);
+    await waitFor(() => world.chain.length === A.length + 3, { timeoutMs: 2_000, what: 'the gap filled' });
+    expect(world.chain.slice(-3)).toEqual(mined);
+    expect(c.status().roundsCompleted).toBe(rounds);
+    expect(c.status().phase).toBe('synced');
+    expect(await count(metrics.announces, { result: 'gap_filled' })).toBe(1);
+  });
+
+  it('leaves a gap to a round when its sender fills it with blocks that do not lead to the announced one', async () => {
+    const peer: FakePeer = { addr: addr(1), chain: [...A] };
+    const { world, c, metrics } = setup([peer], A);
+    await c.start();
+    await synced(c);
+    const rounds = c.status().roundsCompleted;
+    const ours = [mineOn(top, 'x')];
+    ours.push(mineOn(ours[0]!, 'x'));
+    peer.chain.push(...ours); // what it serves and claims: x, x
+    const other = mineOn(mineOn(mineOn(top, 'y'), 'y'), 'y'); // what it announces: on another branch
+    c.onAnnounces([{ from: addr(1), msg: { type: 'ANNOUNCE', ...other } }]);
+    await waitFor(async () => (await count(metrics.announces, { result: 'gap_invalid' })) === 1, {
+      timeoutMs: 2_000,
+    });
+    await waitFor(() => c.status().roundsCompleted > rounds, { timeoutMs: 5_000, what: 'a round' });
+    await waitFor(() => world.chain.length === A.length + 2, { timeoutMs: 5_000, what: "the round's sync" });
+    expect(world.chain.slice(-2)).toEqual(ours);
+  });
+
   it('applies ANNOUNCEs during the STATS window of a round at once, not after the round', async () => {
     // A peer that never answers STATS (across a partition, or gone) keeps the window open: 1.5 s.
     const silent: FakePeer = { addr: addr(2), chain: A, stats: 'none', bootstrap: true };

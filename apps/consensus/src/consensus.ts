@@ -19,6 +19,7 @@ import type { Logger, RateLimitedLog } from '@chainsync/service-kit';
 import { AnnounceHandler } from './announce.js';
 import { ClaimCheck } from './claim-check.js';
 import type { SourceSnapshot } from './download.js';
+import { GapFetch } from './gap-fetch.js';
 import { CLAIM_ROUND_GAP_MS, MIN_ROUND_GAP_MS, ROUND_RETRY_MS, TICK_MS } from './limits.js';
 import type { ConsensusMetrics } from './metrics.js';
 import { NetworkMap } from './network-map.js';
@@ -126,6 +127,8 @@ export class Consensus {
   private readonly reporter: Reporter;
   private stopped = false;
   private pumpQueued = false;
+  /** The blocks under an ANNOUNCE a few above our tip, asked of its sender (one fetch at a time). */
+  private gap: { fetch: GapFetch; done: (blocks: Block[] | null) => void } | null = null;
 
   constructor(
     private readonly io: ConsensusIo,
@@ -144,6 +147,7 @@ export class Consensus {
         storeTip: () => io.tip(),
         requestRound: () => this.requestRound('taller_announce'),
         roundRunning: () => this.running,
+        fetchGap: (from, heights) => this.fetchGap(from, heights),
       },
       m,
       log,
@@ -191,6 +195,7 @@ export class Consensus {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.wake?.();
     this.job?.abort('shutting down');
+    this.endGap(null);
   }
 
   /**
@@ -245,6 +250,7 @@ export class Consensus {
   }
 
   onBlockReplies(items: Inbound<GetBlockReply | NullBlockReply>[]): void {
+    if (this.gap) items = this.offerGap(this.gap, items);
     const check = this.check;
     const job = this.job;
     if (check) {
@@ -551,7 +557,40 @@ export class Consensus {
   }
 
   /** Every TICK_MS: the STATS window, the claim check's resends and deadline, or the job's timeouts. */
+  /** Asks `from` for the blocks at `heights`; null when not all came in GAP_FETCH_TIMEOUT_MS. */
+  private fetchGap(from: PeerAddr, heights: number[]): Promise<Block[] | null> {
+    if (this.gap || this.stopped) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.gap = { fetch: new GapFetch(from, heights, this.io.now()), done: resolve };
+      this.io.send(heights.map((height) => ({ to: from, height })));
+    });
+  }
+
+  /** The replies that are not the gap's (they go on to a claim check or a sync). */
+  private offerGap(
+    gap: NonNullable<typeof this.gap>,
+    items: Inbound<GetBlockReply | NullBlockReply>[],
+  ): Inbound<GetBlockReply | NullBlockReply>[] {
+    const rest = items.filter(({ from, msg }) => !(isBlockReply(msg) && gap.fetch.offer(from, toBlock(msg))));
+    if (gap.fetch.complete) this.endGap(gap.fetch.blocks());
+    return rest;
+  }
+
+  private endGap(blocks: Block[] | null): void {
+    const gap = this.gap;
+    this.gap = null;
+    gap?.done(blocks);
+  }
+
   private tick(): void {
+    if (this.gap) {
+      const now = this.io.now();
+      if (this.gap.fetch.expired(now)) this.endGap(null);
+      else {
+        const again = this.gap.fetch.resend(now);
+        if (again.length > 0) this.io.send(again.map((height) => ({ to: this.gap!.fetch.from, height })));
+      }
+    }
     if (this.round) {
       this.wake?.();
     } else if (this.check) {

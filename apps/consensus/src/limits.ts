@@ -181,6 +181,16 @@ export const MAX_BANNED = 4096;
 // ---- ANNOUNCE ----
 /** ANNOUNCEs held while a sync runs, to apply once it ends (SPEC §5.7); older ones are dropped. */
 export const MAX_QUEUED_ANNOUNCES = 64;
+/**
+ * An ANNOUNCEd block at most this many above our tip has the blocks between fetched from its
+ * sender (gap-fetch.ts) instead of a round: a node that missed an ANNOUNCE or two. Deeper gaps are
+ * a round's work (and a few GET_BLOCKs is all a forged ANNOUNCE can make us send its sender).
+ */
+export const MAX_GAP_BLOCKS = 8;
+/** A gap's missing blocks are asked again this often (UDP loses datagrams)... */
+export const GAP_FETCH_RESEND_MS = 250;
+/** ...until this long has passed: then a round settles it, as without the shortcut. */
+export const GAP_FETCH_TIMEOUT_MS = 1_000;
 
 // ---- Network map (consensus.network) ----
 /**
