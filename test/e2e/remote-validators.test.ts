@@ -127,7 +127,6 @@ describe('validators on another host', () => {
       '-p',
       '4222',
     ]);
-    devnet('first', 6000, 9000);
     node = a.spawn(
       'node',
       process.execPath,
@@ -170,6 +169,13 @@ describe('validators on another host', () => {
         what: `the remote validators ready over the network:\n${remote.output()}`,
       },
     );
+    // The chain to sync appears once every validator is up (the node's own loads after the store,
+    // gossip and consensus): the first sync is the one they share.
+    await waitFor(() => /chainsync run: node .* up/.test(node.output()), {
+      timeoutMs: 30_000,
+      what: `the node up:\n${node.output()}`,
+    });
+    devnet('first', 6000, 9000);
   });
 
   afterAll(async () => {

@@ -351,8 +351,11 @@ export class DevnetPeer {
     }
     this.counters.announcesIgnored++;
     // At or above our length and not on our tip: the announcer holds a longer chain, ours extended
-    // or another branch. A miner follows the longest chain it hears of.
-    if (block.height >= this.served.length) this.startCatchup(block.height, from);
+    // or another branch. A miner follows the longest chain it hears of; a peer told to serve a
+    // fork (the `fork` fault) keeps serving it.
+    if (block.height >= this.served.length && this.faults.forkAt === undefined) {
+      this.startCatchup(block.height, from);
+    }
   }
 
   /**
