@@ -9,7 +9,11 @@ WITH_BROWSER=1 WITH_PROMTOOL=1 WITH_NETNS=1 SKIP_BUILD=1 bash scripts/prepare.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 node -e 'const v = process.versions; console.log(`chainsync: testing on Node.js ${v.node} (V8 ${v.v8}, libuv ${v.uv}) at ${process.execPath}`)'
 rm -f apps/*/test-results.json libs/*/test-results.json test/test-results.json
-npx nx run-many -t typecheck lint build test --outputStyle=static --skip-nx-cache "$@"
+# A bound on the whole run (~13 min on a 2-core machine): a test that starves its own event loop
+# cannot be stopped by vitest's timeouts, and a hung run should fail in minutes, not at CI's limit.
+timeout --kill-after=30s "${CHAINSYNC_TEST_TIMEOUT:-40m}" \
+  npx nx run-many -t typecheck lint build test --outputStyle=static --skip-nx-cache "$@"
 status=$?
+[ $status -ne 124 ] || echo "chainsync: npm test stopped after ${CHAINSYNC_TEST_TIMEOUT:-40m} (a hung test?)" >&2
 node scripts/test-summary.mjs
 exit $status
