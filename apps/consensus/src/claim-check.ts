@@ -99,8 +99,9 @@ export class ClaimCheck {
   /** Whether a block reply belongs to this check (a height asked of that source). */
   onBlock(from: PeerAddr, block: Block, now: number): boolean {
     const p = this.probes.get(peerKey(from));
-    if (!p || !p.heights.includes(block.height)) return false;
-    if (!p.outcome && !p.answers.has(block.height)) {
+    // A settled source's replies are not the check's: a sync job may be asking it already.
+    if (!p || p.outcome || !p.heights.includes(block.height)) return false;
+    if (!p.answers.has(block.height)) {
       p.answers.set(block.height, block);
       this.resolve(p, now);
     }
@@ -109,7 +110,9 @@ export class ClaimCheck {
 
   /**
    * A "no block" reply. Without an echoed height it is read as the highest height still unanswered:
-   * an honest peer counting the length lacks exactly L.
+   * an honest peer counting the length lacks exactly L. A source that backed its claim before
+   * answering for L still owes that "no block": it is the check's (once), not the sync job's, which
+   * would read a bare null as a hole in the chain the source claims.
    */
   onNull(from: PeerAddr, echoed: number | null, now: number): boolean {
     const p = this.probes.get(peerKey(from));
@@ -117,10 +120,9 @@ export class ClaimCheck {
     const open = p.heights.filter((h) => !p.answers.has(h));
     const h = echoed ?? open[open.length - 1];
     if (h === undefined || !p.heights.includes(h)) return false;
-    if (!p.outcome && !p.answers.has(h)) {
-      p.answers.set(h, null);
-      this.resolve(p, now);
-    }
+    if (p.answers.has(h)) return !p.outcome;
+    p.answers.set(h, null);
+    if (!p.outcome) this.resolve(p, now);
     return true;
   }
 

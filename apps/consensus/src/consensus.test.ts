@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Announce, Block, Inbound, Message, StatsReply } from '@chainsync/protocol';
+import type {
+  Announce,
+  Block,
+  GetBlockReply,
+  Inbound,
+  Message,
+  NullBlockReply,
+  StatsReply,
+} from '@chainsync/protocol';
 import { createLogger, Metrics, RateLimitedLog } from '@chainsync/service-kit';
 import { waitFor } from '@chainsync/testing';
 import { Consensus } from './consensus.js';
@@ -95,6 +103,52 @@ describe('Consensus coordinator', () => {
     for (const l of liars) expect(c.scores.isBanned(`127.0.0.1:${l.addr.port}`, world.now())).toBe(true);
     // Nothing was fetched from them beyond the claim check (3 heights each, resent at most once or twice).
     expect(world.outbox.filter((r) => r.to.port >= 900).length).toBe(0);
+  });
+
+  it('starts syncing once a claim is backed, while silent taller claims are still being checked', async () => {
+    const silent: FakePeer[] = Array.from({ length: 4 }, (_, i) => ({
+      addr: addr(900 + i),
+      chain: A,
+      stats: { height: 1_000_000 + i, hash: 'e'.repeat(56) + '0'.repeat(8) },
+      serve: () => undefined,
+    }));
+    // Its "no block" for L (bare, as most peers send it) may come after it backed its claim: not
+    // the download's, which would read it as a hole in the chain.
+    const { world, c } = setup([...silent, { addr: addr(1), chain: A, bareNulls: true }]);
+    let heldNulls: Inbound<GetBlockReply | NullBlockReply>[] = [];
+    world.deliverBlocks = (items) => {
+      const late = heldNulls;
+      heldNulls = items.filter((i) => i.msg.height === null);
+      c.onBlockReplies([...late, ...items.filter((i) => i.msg.height !== null)]);
+    };
+    let silentFaultsAtFirstFetch: number | null = null;
+    const send = world.send.bind(world);
+    world.send = (reqs) => {
+      // The first request of the download proper (below the claim check's three heights).
+      if (silentFaultsAtFirstFetch === null && reqs.some((r) => r.to.port === 1 && r.height < A.length - 3))
+        silentFaultsAtFirstFetch = c.scores.faults('127.0.0.1:900');
+      send(reqs);
+    };
+    await c.start();
+    await synced(c);
+    expect(world.chain).toEqual(A);
+    // The silent claims were not yet judged (the check's grace still ran) when the download began…
+    expect(silentFaultsAtFirstFetch).toBe(0);
+    // …and they were judged when the check ended.
+    expect(c.scores.faults('127.0.0.1:900')).toBe(1);
+  });
+
+  it('moves to a taller claim backed after the sync toward a lower one began, within the same round', async () => {
+    const B = mineChain(A.length + 60, 'a', A);
+    const { world, c, metrics } = setup([
+      { addr: addr(1), chain: A },
+      { addr: addr(2), chain: B, slowEvery: 3 },
+    ]);
+    await c.start();
+    await synced(c);
+    expect(world.chain).toEqual(B);
+    expect(c.status().roundsCompleted).toBe(1);
+    expect(await count(metrics.rounds, { result: 'synced' })).toBe(1);
   });
 
   it('syncs from the honest claim when a taller one with the same hash is backed by relabelled honest blocks', async () => {
@@ -303,6 +357,25 @@ describe('Consensus coordinator', () => {
     await waitFor(() => c.status().roundsCompleted === 2, { timeoutMs: 5_000 });
     // The second round could not start before the gap from the first round's start.
     expect(c.status().lastRoundAt! - bootStarted).toBeGreaterThanOrEqual(CLAIM_GAP_MS - 100);
+  });
+
+  it('leaves a round asked for before its start to the boot round, which a later network round cannot hold back', async () => {
+    const { c, metrics } = setup([{ addr: addr(1), chain: A }]);
+    // A CONSENSUS datagram before the store answered: its round could only fail, then wait for a retry.
+    expect(c.requestRound('run')).toBe(false);
+    await c.start();
+    await synced(c);
+    expect(await count(metrics.rounds, { result: 'store_error' })).toBe(0);
+    expect(c.status().roundsCompleted).toBe(1);
+    // A network round waits the claim gap; one of our own due sooner takes its place.
+    const bootStarted = c.status().lastRoundAt!;
+    expect(c.requestRound('run')).toBe(true);
+    expect(c.requestRound('timer')).toBe(true);
+    await waitFor(() => c.status().roundsCompleted >= 2, { timeoutMs: 5_000 });
+    expect(c.status().lastRoundAt! - bootStarted).toBeLessThan(CLAIM_GAP_MS);
+    // …and the network's round is not run on top of it.
+    await new Promise((r) => setTimeout(r, 2 * CLAIM_GAP_MS));
+    expect(c.status().roundsCompleted).toBe(2);
   });
 
   it('lets a flood of forged taller claims start at most one round and queue at most one more', async () => {

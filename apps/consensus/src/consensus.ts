@@ -113,6 +113,11 @@ export class Consensus {
   private roundId = 0;
   private round: StatsRound | null = null;
   private check: ClaimCheck | null = null;
+  /**
+   * The round's claim check, decided or not: its late replies (a "no block" for L a source owed
+   * after backing its claim) are told apart from the sync job's until the round ends.
+   */
+  private replyCheck: ClaimCheck | null = null;
   /** Wakes the round waiting on the STATS window or the claim check. */
   private wake: (() => void) | null = null;
   private job: SyncJob | null = null;
@@ -120,7 +125,9 @@ export class Consensus {
   private roundsCompleted = 0;
   private lastRoundAt: number | null = null;
   private lastRoundStartAt = -Infinity;
-  private delayedRound: ReturnType<typeof setTimeout> | null = null;
+  private delayedRound: { timer: ReturnType<typeof setTimeout>; at: number } | null = null;
+  /** Set once start() has found the store and gossip: rounds asked for before then are the boot round's. */
+  private started = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly announces: AnnounceHandler;
@@ -168,6 +175,7 @@ export class Consensus {
     // A chain we stored was validated when it was committed: answer STATS with it from now on, so
     // a peer asking once at our (re)start is not ignored while the first round runs.
     if (this.tip.height >= 0) this.firstRoundDone = true;
+    this.started = true;
     this.timers.push(setInterval(() => this.tick(), this.opts.tickMs ?? TICK_MS));
     this.timers.push(setInterval(() => this.requestRound('timer'), this.opts.intervalMs));
     this.timers.push(setInterval(() => this.reporter.report(this.state()), REPORT_MS));
@@ -191,7 +199,7 @@ export class Consensus {
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    if (this.delayedRound) clearTimeout(this.delayedRound);
+    if (this.delayedRound) clearTimeout(this.delayedRound.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.wake?.();
     this.job?.abort('shutting down');
@@ -204,23 +212,34 @@ export class Consensus {
    * Returns whether a round will start.
    */
   requestRound(reason: RoundReason): boolean {
-    if (this.stopped) return false;
+    // Before start() has found the store and gossip a round could only fail (and wait for its
+    // retry): a CONSENSUS datagram at our start held the boot round back 5 s. The boot round comes.
+    if (this.stopped || !this.started) {
+      this.m.roundTriggers.inc({ reason, started: 'no' });
+      return false;
+    }
     const fromNetwork = NETWORK_TRIGGERED.has(reason);
-    if (this.running || this.delayedRound) {
+    const gap = fromNetwork
+      ? (this.opts.claimRoundGapMs ?? CLAIM_ROUND_GAP_MS)
+      : (this.opts.minRoundGapMs ?? MIN_ROUND_GAP_MS);
+    const at = Math.max(this.io.now(), this.lastRoundStartAt + gap);
+    // A round of our own (boot, timer, retry) is not held back by a later one the network asked for.
+    const sooner = this.delayedRound !== null && at < this.delayedRound.at;
+    if (this.running || (this.delayedRound && !sooner)) {
       if (fromNetwork && this.running) this.pending = true;
       this.m.roundTriggers.inc({ reason, started: 'no' });
       return false;
     }
     this.m.roundTriggers.inc({ reason, started: 'yes' });
-    const gap = fromNetwork
-      ? (this.opts.claimRoundGapMs ?? CLAIM_ROUND_GAP_MS)
-      : (this.opts.minRoundGapMs ?? MIN_ROUND_GAP_MS);
-    const wait = this.lastRoundStartAt + gap - this.io.now();
+    if (this.delayedRound) clearTimeout(this.delayedRound.timer);
+    this.delayedRound = null;
+    const wait = at - this.io.now();
     if (wait > 0) {
-      this.delayedRound = setTimeout(() => {
+      const timer = setTimeout(() => {
         this.delayedRound = null;
         void this.runRound(reason);
       }, wait);
+      this.delayedRound = { timer, at };
     } else {
       void this.runRound(reason);
     }
@@ -251,22 +270,24 @@ export class Consensus {
 
   onBlockReplies(items: Inbound<GetBlockReply | NullBlockReply>[]): void {
     if (this.gap) items = this.offerGap(this.gap, items);
-    const check = this.check;
+    const check = this.replyCheck;
     const job = this.job;
     if (check) {
       const now = this.io.now();
-      let unmatched = 0;
-      for (const { from, msg } of items) {
+      const rest: typeof items = [];
+      for (const item of items) {
+        const { from, msg } = item;
         const mine = isBlockReply(msg)
           ? check.onBlock(from, toBlock(msg), now)
           : check.onNull(from, msg.height, now);
-        if (!mine) unmatched++;
+        if (!mine) rest.push(item);
       }
-      if (unmatched > 0) this.m.repliesIgnored.inc({ reason: 'unsolicited' }, unmatched);
-      if (check.decided(now)) this.wake?.();
-      return;
+      if (this.check) this.wake?.();
+      // The rest are the early sync job's (see roundBody), or nobody's.
+      if (!job && rest.length > 0) this.m.repliesIgnored.inc({ reason: 'unsolicited' }, rest.length);
+      items = rest;
     }
-    if (!job) return void this.m.repliesIgnored.inc({ reason: 'no_sync' }, items.length);
+    if (!job) return void (check || this.m.repliesIgnored.inc({ reason: 'no_sync' }, items.length));
     let received = 0;
     for (const { from, msg } of items) {
       if (isBlockReply(msg)) {
@@ -333,6 +354,7 @@ export class Consensus {
     } finally {
       this.round = null;
       this.check = null;
+      this.replyCheck = null;
       this.wake = null;
       this.job = null;
       this.running = false;
@@ -397,45 +419,90 @@ export class Consensus {
       for (const s of g.sources) this.blame(peerKey(s), 'unbacked_claim', 'our_hash_taller');
     }
     const groups = all.filter((g) => !ourHashTaller(g) && mayBeTaller(g, this.tip.height, this.tip.hash));
-    const targets = groups.length === 0 ? [] : await this.checkClaims(groups);
-    // The round has decided what the network claims: from now on we answer STATS.
-    this.firstRoundDone = true;
     if (groups.length === 0) {
+      this.firstRoundDone = true; // the round has decided what the network claims: we answer STATS
       if (!this.target || this.target.height < this.tip.height) this.target = { ...this.tip };
       return 'up_to_date';
     }
-    if (targets.length === 0) return 'no_backed_claim';
+    const check = this.startCheck(groups);
+    // The sync starts as soon as one claim is backed; slower, taller claims are still checked
+    // alongside and take over if one of them is backed (the first blocks are worth more than the
+    // grace the check gives silent claims: hundreds of ms at a node's start among liars).
+    await this.sleep(Infinity, () => check.decided(this.io.now()) || check.result().targets.length > 0);
+    this.firstRoundDone = true;
     let outcome: RoundOutcome = 'no_backed_claim';
-    for (const target of targets) {
+    const fold = (r: JobResult): boolean => {
+      // Whether the round goes on to the next target.
+      if (r.ok) return ((outcome = 'synced'), true);
+      if (outcome !== 'synced') outcome = r.code === 'store_error' ? 'store_error' : r.code;
+      return TARGET_FAILURES.has(r.code);
+    };
+    // The early sync's target: done with (synced, failed or nothing to do) unless it gave way.
+    let earlyDone: Target | null = null;
+    if (!check.decided(this.io.now()) && !this.stopped) {
+      const target = check.result().targets[0]!;
+      let finished = false;
+      let result: JobResult | null = null;
+      const job = this.syncToward(target).then((r) => {
+        result = r;
+        finished = true;
+        this.wake?.();
+      });
+      await this.sleep(Infinity, () => finished || check.decided(this.io.now()));
+      const best = check.decided(this.io.now()) ? check.result().targets[0] : undefined;
+      if (!finished && best && best.top > target.top && this.job?.snapshot().phase === 'downloading') {
+        this.log.info(
+          { from: target.top, to: best.top },
+          'a taller claim was backed: syncing toward it instead',
+        );
+        this.job.abort('a taller claim was backed');
+      }
+      await job;
+      const r = result as JobResult | null;
+      if (!r || r.ok || r.code !== 'aborted') earlyDone = target;
+      if (r && !(r.ok === false && r.code === 'aborted') && !fold(r)) {
+        await this.sleep(Infinity, () => check.decided(this.io.now()));
+        this.endCheck(check);
+        return outcome;
+      }
+    }
+    await this.sleep(Infinity, () => check.decided(this.io.now()));
+    for (const target of this.endCheck(check)) {
       if (this.stopped) return 'aborted';
-      if (!this.holdAnnounces) {
-        // From here on they wait; the ones being applied land first, so the job starts on our tip.
-        this.holdAnnounces = true;
-        await this.announces.settled;
-      }
-      // Already ours (a same-hash claim placed higher than the truth), or no longer taller.
-      if (target.top <= this.tip.height) continue;
-      if (target.hash === this.tip.hash) {
-        for (const s of target.sources) this.blame(peerKey(s), 'unbacked_claim', 'our_hash_taller');
-        continue;
-      }
-      const result = await this.runJob(target);
-      if (result.ok) {
-        outcome = 'synced';
-        continue; // a taller target of another hash may remain
-      }
-      if (outcome !== 'synced') outcome = result.code === 'store_error' ? 'store_error' : result.code;
-      if (!TARGET_FAILURES.has(result.code)) break;
+      if (earlyDone && earlyDone.top === target.top && earlyDone.hash === target.hash) continue;
+      const result = await this.syncToward(target);
+      if (result && !fold(result)) break;
     }
     return outcome;
   }
 
-  /** Checks the best claim groups at once; returns the backed targets, best first. */
-  private async checkClaims(groups: ClaimGroup[]): Promise<Target[]> {
+  /** One target's sync job, or null when there is nothing to sync toward any more. */
+  private async syncToward(target: Target): Promise<JobResult | null> {
+    if (!this.holdAnnounces) {
+      // From here on they wait; the ones being applied land first, so the job starts on our tip.
+      this.holdAnnounces = true;
+      await this.announces.settled;
+    }
+    // Already ours (a same-hash claim placed higher than the truth), or no longer taller.
+    if (this.stopped || target.top <= this.tip.height) return null;
+    if (target.hash === this.tip.hash) {
+      for (const s of target.sources) this.blame(peerKey(s), 'unbacked_claim', 'our_hash_taller');
+      return null;
+    }
+    return this.runJob(target);
+  }
+
+  /** Starts checking the best claim groups at once (Bitcoin Core's headers first, see claim-check.ts). */
+  private startCheck(groups: ClaimGroup[]): ClaimCheck {
     const check = (this.check = new ClaimCheck(groups, this.tip.height, this.opts.difficulty, this.io.now()));
+    this.replyCheck = check;
     this.sendCheckRequests();
-    await this.sleep(Infinity, () => check.decided(this.io.now()));
-    this.check = null;
+    return check;
+  }
+
+  /** The decided check: blames its liars and silent sources; the backed targets, best first. */
+  private endCheck(check: ClaimCheck): Target[] {
+    if (this.check === check) this.check = null;
     const r = check.result();
     this.network.backed(r.backed);
     for (const { key, why } of r.liars) this.blame(key, 'unbacked_claim', why);
@@ -556,7 +623,6 @@ export class Consensus {
     });
   }
 
-  /** Every TICK_MS: the STATS window, the claim check's resends and deadline, or the job's timeouts. */
   /** Asks `from` for the blocks at `heights`; null when not all came in GAP_FETCH_TIMEOUT_MS. */
   private fetchGap(from: PeerAddr, heights: number[]): Promise<Block[] | null> {
     if (this.gap || this.stopped) return Promise.resolve(null);
@@ -582,6 +648,7 @@ export class Consensus {
     gap?.done(blocks);
   }
 
+  /** Every TICK_MS: the gap fetch, the STATS window, the claim check's resends and deadline, the job's timeouts. */
   private tick(): void {
     if (this.gap) {
       const now = this.io.now();
@@ -591,14 +658,13 @@ export class Consensus {
         if (again.length > 0) this.io.send(again.map((height) => ({ to: this.gap!.fetch.from, height })));
       }
     }
-    if (this.round) {
-      this.wake?.();
-    } else if (this.check) {
+    if (this.round) return this.wake?.();
+    // A claim check and an early sync job may run side by side (see roundBody).
+    if (this.check) {
       this.sendCheckRequests();
       this.wake?.();
-    } else {
-      this.job?.tick();
     }
+    this.job?.tick();
   }
 
   private scheduleRetry(): void {
