@@ -435,7 +435,7 @@ describe('GossipNode', () => {
     expect(t.published).toHaveLength(1);
   });
 
-  it('turns CONSENSUS into one consensus.run at a time and publishes it', async () => {
+  it('turns CONSENSUS into one consensus.run at a time, at most one a second, and publishes it', async () => {
     let calls = 0;
     let release!: () => void;
     const t = setup({
@@ -450,10 +450,14 @@ describe('GossipNode', () => {
     release();
     await new Promise((r) => setTimeout(r, 0));
     t.datagram({ type: 'CONSENSUS' }, at(9));
+    expect(calls).toBe(1);
+    t.advance(1_000);
+    t.datagram({ type: 'CONSENSUS' }, at(9));
     expect(calls).toBe(2);
     t.flushTimers();
-    expect(t.published.find((p) => p.type === 'CONSENSUS')?.items).toHaveLength(3);
+    expect(t.published.find((p) => p.type === 'CONSENSUS')?.items).toHaveLength(4);
     expect(await t.counter('consensus_triggers_total', { result: 'already_pending' })).toBe(1);
+    expect(await t.counter('consensus_triggers_total', { result: 'too_soon' })).toBe(1);
   });
 
   describe('serving GET_BLOCK from the block cache', () => {

@@ -30,6 +30,7 @@ import {
 } from './gossip-logic.js';
 import type { GossipMetrics } from './gossip-metrics.js';
 import {
+  CONSENSUS_TRIGGER_GAP_MS,
   GOSSIP_FANOUT,
   GOSSIP_PER_ORIGIN_BURST,
   GREET_BURST,
@@ -130,6 +131,7 @@ export class GossipNode {
   /** Filled in by each parse (one object, reused: nothing allocated for it per datagram). */
   private readonly parseNotes: ParseNotes = { exact: false, stripped: false };
   private consensusPending = false;
+  private lastConsensusTriggerAt = -Infinity;
   /** Our latest GOSSIP: what a newly learned peer is greeted with (its id is one peers may know). */
   private lastGossip: Gossip | null = null;
   private readonly greetings: TokenBucket;
@@ -455,6 +457,12 @@ export class GossipNode {
       this.metrics.consensusTriggers.inc({ result: 'already_pending' });
       return;
     }
+    const now = this.io.now();
+    if (now - this.lastConsensusTriggerAt < CONSENSUS_TRIGGER_GAP_MS) {
+      this.metrics.consensusTriggers.inc({ result: 'too_soon' });
+      return;
+    }
+    this.lastConsensusTriggerAt = now;
     this.consensusPending = true;
     this.io
       .runConsensus()
