@@ -13,6 +13,7 @@ import {
 } from '../../apps/devnet/src/index.js';
 import { launchNode } from '../../apps/node/src/launcher.js';
 import { NodeClient } from '../../apps/node/src/node-client.js';
+import { cpuSeconds } from './_proc.js';
 
 /**
  * hostile: the same sync from empty (30 000 blocks at difficulty 1, three honest devnet peers)
@@ -37,6 +38,9 @@ interface Run {
   restarts: number;
   rssMb: Record<string, number>;
   counters: Record<string, number>;
+  /** CPU seconds of the node's processes, and of this process (the devnet peers and the attackers). */
+  nodeCpuS: Record<string, number>;
+  peersCpuS: number;
 }
 
 async function syncOnce(chain: Block[], attacked: boolean, i: number): Promise<Run> {
@@ -64,6 +68,7 @@ async function syncOnce(chain: Block[], attacked: boolean, i: number): Promise<R
     const dataDir = mkdtempSync(join(tmpdir(), 'cs-bench-hostile-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const node = await launchNode({
       peers: devnet.peers.map((p) => `${HOST}:${p.port}`),
       udpPort,
@@ -92,6 +97,9 @@ async function syncOnce(chain: Block[], attacked: boolean, i: number): Promise<R
       { timeoutMs: 180_000, intervalMs: 20, what: `the node synced at ${BLOCKS - 1}` },
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const peersCpuS = (cpu.user + cpu.system) / 1e6;
+    const nodeCpuS = Object.fromEntries(Object.entries(node.pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
     const stored = await client.blocks(BLOCKS - 1, BLOCKS);
     if (stored[0]?.hash !== chain[BLOCKS - 1]!.hash) throw new Error('synced to the wrong chain');
     const rssMb = Object.fromEntries(Object.entries(node.pids).map(([n, pid]) => [n, peakRssMb(pid)]));
@@ -109,10 +117,19 @@ async function syncOnce(chain: Block[], attacked: boolean, i: number): Promise<R
       counters.gossip_dropped = g('chainsync_gossip_datagrams_dropped_total');
     }
     const restarts = Object.values(node.restarts).reduce((a, b) => a + b, 0);
-    return { seconds, restarts, rssMb, counters };
+    return { seconds, restarts, rssMb, counters, nodeCpuS, peersCpuS };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   }
+}
+
+/** Where the run's CPU went: on 2 shared cores the attackers' own work slows the node as much as its defences do. */
+function cpuLine(r: Run): string {
+  const node = Object.values(r.nodeCpuS).reduce((a, b) => a + b, 0);
+  const each = Object.entries(r.nodeCpuS)
+    .map(([n, s]) => `${n} ${s.toFixed(2)}`)
+    .join(', ');
+  return `CPU s: node ${node.toFixed(2)} (${each}), devnet peers + attackers ${r.peersCpuS.toFixed(2)}`;
 }
 
 console.log(
@@ -124,11 +141,11 @@ const attacked: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   const b = await syncOnce(chain, false, i);
   base.push(b.seconds);
-  console.log(`  base     run ${i + 1}: ${b.seconds.toFixed(2)} s (restarts ${b.restarts})`);
+  console.log(`  base     run ${i + 1}: ${b.seconds.toFixed(2)} s (restarts ${b.restarts}; ${cpuLine(b)})`);
   const a = await syncOnce(chain, true, i);
   attacked.push(a.seconds);
   console.log(
-    `  attacked run ${i + 1}: ${a.seconds.toFixed(2)} s (restarts ${a.restarts}; ratio to this base ${(a.seconds / b.seconds).toFixed(2)})`,
+    `  attacked run ${i + 1}: ${a.seconds.toFixed(2)} s (restarts ${a.restarts}; ratio to this base ${(a.seconds / b.seconds).toFixed(2)}; ${cpuLine(a)})`,
   );
   console.log(
     `    defences: ${Object.entries(a.counters)
