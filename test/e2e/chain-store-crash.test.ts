@@ -155,7 +155,9 @@ async function chainOnDisk(candidates: Block[][]): Promise<{ chain: Block[]; sta
   const store = ChainStore.open({ path: dataDir, readOnly: true }); // throws if the invariant broke
   try {
     const tip = store.tip();
-    const chain = candidates.find((c) => c.length === tip.height + 1 && c.at(-1)?.hash === tip.hash);
+    const chain = candidates.find(
+      (c) => c.length === tip.height + 1 && (c.at(-1)?.hash ?? null) === tip.hash,
+    );
     if (!chain) throw new Error(`tip ${JSON.stringify(tip)} is neither the old nor the new chain`);
     const onDisk: Block[] = [];
     for (let from = 0; from <= tip.height; from += MAX_RANGE_BLOCKS)

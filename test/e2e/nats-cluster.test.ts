@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, it, onTestFailed } from 'vitest';
 import type { Block } from '@chainsync/protocol';
 import {
   freePort,
@@ -32,13 +32,16 @@ const servers: NatsServerHandle[] = [];
 let devnet: Devnet | undefined;
 let node: NodeHandle | undefined;
 let client: NodeClient | undefined;
+/** A failed run keeps the node's logs (it failed once in a full `npm test` at load ~20, never alone). */
+let keepDir = !!process.env.KEEP_CLUSTER_DIR;
 
 afterAll(async () => {
   await client?.close().catch(() => undefined);
   await node?.stop();
   await devnet?.stop();
   await Promise.all(servers.map((s) => s.stop()));
-  if (!process.env.KEEP_CLUSTER_DIR) rmSync(dir, { recursive: true, force: true });
+  if (keepDir) console.log(`nats-cluster: logs kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 });
 
 /** SIGKILL: no goodbye to its clients or its routes. */
@@ -52,6 +55,9 @@ async function staged(): Promise<number> {
 }
 
 it('finishes a sync on a 3-server cluster while two of the servers are killed', async () => {
+  onTestFailed(() => {
+    keepDir = true;
+  });
   const creds = ensureBusCredentials(join(dir, 'bus'));
   const routePorts = [await freePort(), await freePort(), await freePort()];
   const routes = routePorts.map((p) => `${HOST}:${p}`);
