@@ -25,14 +25,16 @@ export interface AnnounceDeps {
   roundRunning(): boolean;
   /** The blocks at `heights` from `from` (gap-fetch.ts), or null when they did not all come in time. */
   fetchGap(from: PeerAddr, heights: number[]): Promise<Block[] | null>;
+  /** A block above our tip on another branch: its sender's chain is checked and synced to, or a round asked for. */
+  syncFork(from: PeerAddr, block: Block): void;
 }
 
 /**
  * ANNOUNCE (SPEC §5): a block one above our tip is checked here (microseconds, less than a
  * validate round trip) and appended; one a few above it has the blocks between fetched from its
  * sender and the run appended if it is valid onto our tip (one fetch at a time, off the order in
- * which announces are applied); a taller one, or one that does not link to our tip, asks for
- * a round, or, while a round runs, waits for its end: the round may sync us to just under it, and
+ * which announces are applied); one that does not link to our tip is another branch, synced to
+ * from its sender once it proves real (consensus.ts `syncFork`); a taller one asks for a round, or, while a round runs, waits for its end: the round may sync us to just under it, and
  * a node that drops such blocks and asks for one more round each time never catches up while
  * blocks come faster than a round lasts. While a sync runs, announces wait (bounded) and are
  * applied after it (SPEC §5.7), lowest first.
@@ -106,7 +108,7 @@ export class AnnounceHandler {
         if (this.deferred(item)) return;
         // It does not hash onto our tip: the tip of another branch, one block taller than ours.
         this.m.announces.inc({ result: 'other_branch' });
-        return this.deps.requestRound();
+        return this.deps.syncFork(from, block);
       }
       this.m.announces.inc({ result: 'invalid' });
       this.warnings.warn(
@@ -148,7 +150,8 @@ export class AnnounceHandler {
       run !== null && validateRun(run, tip.hash, tip.height + 1, this.deps.difficulty).every((v) => v.ok);
     if (!valid) {
       this.m.announces.inc({ result: fetched ? 'gap_invalid' : 'gap_unfilled' });
-      return this.deps.requestRound();
+      // Blocks that do not lead from our tip to the announced one: another branch, or junk.
+      return fetched ? this.deps.syncFork(item.from, toBlock(item.msg)) : this.deps.requestRound();
     }
     await this.appendRun(tip, run, item.from, 'gap_filled');
   }

@@ -170,6 +170,16 @@ describe('Consensus coordinator', () => {
     expect(c.scores.isBanned('127.0.0.1:9', world.now())).toBe(true);
   });
 
+  it('keeps its chain against a branch as tall, and calls the round up to date (no retry)', async () => {
+    const sibling = [...A.slice(0, 399), mineOn(A[398]!, 's')];
+    const { world, c, metrics } = setup([{ addr: addr(1), chain: sibling }], A);
+    await c.start();
+    await synced(c);
+    expect(world.chain).toEqual(A);
+    expect(await count(metrics.rounds, { result: 'up_to_date' })).toBe(1);
+    expect(await count(metrics.rounds, { result: 'no_backed_claim' })).toBe(0);
+  });
+
   it('ignores STATS_REPLYs from peers it did not ask: they cannot fill or end the round', async () => {
     const { world, c, metrics } = setup([
       { addr: addr(1), chain: A },
@@ -277,6 +287,44 @@ describe('Consensus coordinator', () => {
     expect(c.status().roundsCompleted).toBe(rounds);
     expect(c.status().phase).toBe('synced');
     expect(await count(metrics.announces, { result: 'gap_filled' })).toBe(1);
+  });
+
+  it('syncs to an ANNOUNCEd block of another branch from its sender, without a STATS round, once its parent proves it', async () => {
+    // Two miners found block 399 at once; we took A's, the other's branch grew one more.
+    const sibling = mineOn(A[398]!, 's');
+    const fork = [...A.slice(0, 399), sibling, mineOn(sibling, 's')];
+    const other: FakePeer = { addr: addr(2), chain: [...A] };
+    const { world, c, metrics } = setup([{ addr: addr(1), chain: A }, other], A);
+    await c.start();
+    await synced(c);
+    other.chain = fork;
+    const stats = () => world.sentMessages.filter((m) => m.msg.type === 'STATS').length;
+    const statsBefore = stats();
+    c.onAnnounces([{ from: addr(2), msg: { type: 'ANNOUNCE', ...fork[400]! } }]);
+    await waitFor(() => world.chain.at(-1)?.hash === fork[400]!.hash, {
+      timeoutMs: 5_000,
+      what: 'the switch',
+    });
+    expect(world.chain).toEqual(fork);
+    expect(stats()).toBe(statsBefore);
+    expect(await count(metrics.announces, { result: 'fork_sync' })).toBe(1);
+    expect(await count(metrics.rounds, { result: 'synced' })).toBe(1); // the boot round found us up to date
+  });
+
+  it('asks for a round when an ANNOUNCEd block of another branch does not hash onto the parent its sender serves', async () => {
+    const { world, c, metrics } = setup([{ addr: addr(1), chain: A }], A);
+    await c.start();
+    await synced(c);
+    const stats = () => world.sentMessages.filter((m) => m.msg.type === 'STATS').length;
+    const statsBefore = stats();
+    // Height 400 on a parent nobody serves: the sender's block 399 is A's, which it does not extend.
+    const forged = mineOn(mineOn(A[398]!, 'f'), 'f');
+    c.onAnnounces([{ from: addr(1), msg: { type: 'ANNOUNCE', ...forged } }]);
+    await waitFor(async () => (await count(metrics.announces, { result: 'fork_unproven' })) === 1, {
+      timeoutMs: 5_000,
+    });
+    await waitFor(() => stats() > statsBefore, { timeoutMs: 5_000, what: 'a round' });
+    expect(world.chain).toEqual(A);
   });
 
   it('leaves a gap to a round when its sender fills it with blocks that do not lead to the announced one', async () => {

@@ -2,6 +2,7 @@ import {
   isBlockReply,
   meetsDifficulty,
   toBlock,
+  validateRun,
   type Announce,
   type Block,
   type ConsensusStatus,
@@ -58,6 +59,8 @@ export type RoundReason =
   | 'run'
   | 'taller_stats'
   | 'taller_announce'
+  /** An ANNOUNCEd block on another branch, its parent fetched and checked: synced to from its sender. */
+  | 'announced_fork'
   /** The bus is back after a loss, which failed whatever the sync had in flight. */
   | 'reconnect';
 
@@ -155,6 +158,7 @@ export class Consensus {
         requestRound: () => this.requestRound('taller_announce'),
         roundRunning: () => this.running,
         fetchGap: (from, heights) => this.fetchGap(from, heights),
+        syncFork: (from, block) => void this.syncFork(from, block),
       },
       m,
       log,
@@ -339,7 +343,7 @@ export class Consensus {
 
   // ---- rounds ----
 
-  private async runRound(reason: RoundReason): Promise<void> {
+  private async runRound(reason: RoundReason, direct?: Target): Promise<void> {
     if (this.running || this.stopped) return;
     this.running = true;
     this.lastRoundStartAt = this.io.now();
@@ -348,7 +352,7 @@ export class Consensus {
     const id = ++this.roundId;
     let outcome: RoundOutcome = 'error';
     try {
-      outcome = await this.roundBody(id, reason);
+      outcome = direct ? await this.directBody(id, direct) : await this.roundBody(id, reason);
     } catch (err) {
       this.log.error({ err, round: id }, 'consensus round failed');
     } finally {
@@ -467,13 +471,53 @@ export class Consensus {
       }
     }
     await this.sleep(Infinity, () => check.decided(this.io.now()));
-    for (const target of this.endCheck(check)) {
+    const targets = this.endCheck(check);
+    // Claims backed, none taller: a branch as tall as ours (SPEC: we keep ours), not a failure to retry.
+    if (targets.length === 0 && earlyDone === null && check.result().backed.length > 0) return 'up_to_date';
+    for (const target of targets) {
       if (this.stopped) return 'aborted';
       if (earlyDone && earlyDone.top === target.top && earlyDone.hash === target.hash) continue;
       const result = await this.syncToward(target);
       if (result && !fold(result)) break;
     }
     return outcome;
+  }
+
+  /**
+   * An ANNOUNCEd block one or more above our tip on another branch (in a network of miners, most
+   * often a sibling of our tip's block with one more on top). A round would settle it too, but only
+   * after its STATS window (up to 2 s when a peer is silent) or the gap between rounds anyone may
+   * ask for (5 s): test/net's mining network showed those as the slow tail of block arrivals. So
+   * the block's parent is fetched from its sender: when the block hashes onto it with work (the
+   * claim check's rule: a forged ANNOUNCE costs its sender real work first), a sync job runs
+   * toward it from that sender alone; it proves the branch from the top down to where it meets
+   * ours and switches in one step. Anything else, or a round or a fetch already under way: a round.
+   */
+  private async syncFork(from: PeerAddr, block: Block): Promise<void> {
+    if (this.running || this.gap || block.height < 1) return void this.requestRound('taller_announce');
+    const [parent] = (await this.fetchGap(from, [block.height - 1])) ?? [];
+    const proven =
+      parent !== undefined && validateRun([block], parent.hash, block.height, this.opts.difficulty)[0]!.ok;
+    if (!proven || this.running || this.stopped || block.height <= this.tip.height) {
+      this.m.announces.inc({ result: proven ? 'fork_overtaken' : 'fork_unproven' });
+      if (!proven) this.requestRound('taller_announce');
+      return;
+    }
+    this.m.announces.inc({ result: 'fork_sync' });
+    void this.runRound('announced_fork', { top: block.height, hash: block.hash, sources: [from] });
+  }
+
+  /** A round without STATS: straight to a sync toward a target already backed (syncFork). */
+  private async directBody(id: number, target: Target): Promise<RoundOutcome> {
+    this.setPhase('round');
+    this.log.info(
+      { round: id, reason: 'announced_fork', top: target.top, from: target.sources.map(peerKey) },
+      'consensus round started',
+    );
+    const result = await this.syncToward(target);
+    if (!result) return 'up_to_date';
+    if (result.ok) return 'synced';
+    return result.code === 'store_error' ? 'store_error' : result.code;
   }
 
   /** One target's sync job, or null when there is nothing to sync toward any more. */
