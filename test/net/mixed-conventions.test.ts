@@ -109,6 +109,7 @@ describe(`mixed height conventions: ${SIZE.conventions.join(', ')} miners, ${SIZ
       conventionsAsRead: read,
       lateNodeSyncedMs: lateSynced ? lateSynced.t - late.trace.lives[0]!.from : null,
       announceToLastNode: prop.lastNode,
+      announceToLastNodeUncontested: prop.lastNodeUncontested,
       announceToEachNode: prop.perNode,
       arrivalsByTime: prop.arrivals,
       rounds: Object.fromEntries(h.nodes.map((n) => [n.name, roundsRun(n.trace)])),

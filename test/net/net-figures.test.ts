@@ -92,6 +92,17 @@ describe('net figures', () => {
     // n2 was down at a3's and a4's ANNOUNCE: only a5 counts for it.
     expect(p.perNode.n2).toEqual({ n: 1, p50: 0, p99: 0, max: 0 });
     expect(p.lastNode).toEqual({ n: 3, p50: 400, p99: 1400, max: 1400 });
+    expect(p.lastNodeUncontested).toEqual(p.lastNode);
+    // A sibling mined at a4's height (an orphan): a4 no longer counts as uncontested.
+    const raced = propagation(
+      [...mined, { t: 4100, h: 4, x: 'b4', miner: 'm2' }],
+      final,
+      [n1, n2],
+      0,
+      10_000,
+    );
+    expect(raced.lastNode).toEqual(p.lastNode);
+    expect(raced.lastNodeUncontested.n).toBe(2);
     expect(p.missing).toBe(0);
     expect(p.arrivals).toEqual({ lt250ms: 2, lt500ms: 1, lt1s: 0, lt2s: 1, ge2s: 0 });
     // A node that starts behind is measured once it holds the height below the block.

@@ -84,6 +84,12 @@ export interface Propagation {
   blocks: number;
   /** ANNOUNCE → the block on the last node that got it (every node up got it). */
   lastNode: Spread;
+  /**
+   * The same for blocks no other miner found a sibling of: a block that tied with one a node
+   * already held joins that node's chain only once the next block on its branch makes it taller
+   * (a mining interval later), which is the network's fork race, not propagation.
+   */
+  lastNodeUncontested: Spread;
   /** ANNOUNCE → arrival, each node. */
   perNode: Record<string, Spread>;
   /** Final-chain blocks some node never got while up (should be none). */
@@ -124,6 +130,9 @@ export function propagation(
     tr.lives.some((l) => l.from <= a && (l.to === undefined || l.to >= b));
   const perNode: Record<string, number[]> = Object.fromEntries(traces.map((tr) => [tr.name, []]));
   const last: number[] = [];
+  const lastUncontested: number[] = [];
+  const minedAt = new Map<number, number>();
+  for (const m of mined) minedAt.set(m.h, (minedAt.get(m.h) ?? 0) + 1);
   let blocks = 0;
   let missing = 0;
   for (const m of mined) {
@@ -142,7 +151,10 @@ export function propagation(
       perNode[tr.name]!.push(ms);
       slowest = Math.max(slowest, ms);
     }
-    if (slowest > -Infinity) last.push(slowest);
+    if (slowest > -Infinity) {
+      last.push(slowest);
+      if (minedAt.get(m.h) === 1) lastUncontested.push(slowest);
+    }
   }
   const all = Object.values(perNode).flat();
   const arrivalsBy = Object.fromEntries(
@@ -154,6 +166,7 @@ export function propagation(
   return {
     blocks,
     lastNode: spread(last),
+    lastNodeUncontested: spread(lastUncontested),
     perNode: Object.fromEntries(Object.entries(perNode).map(([k, v]) => [k, spread(v)])),
     missing,
     arrivals: arrivalsBy,
