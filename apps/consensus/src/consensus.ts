@@ -78,6 +78,8 @@ export type RoundOutcome =
 
 /** Rounds anyone on the network can ask for: they wait CLAIM_ROUND_GAP_MS since the last round began. */
 const NETWORK_TRIGGERED: ReadonlySet<RoundReason> = new Set(['run', 'taller_stats', 'taller_announce']);
+/** What a sync job's result makes of its round. */
+const outcomeOf = (r: JobResult): RoundOutcome => (r.ok ? 'synced' : r.code);
 /** Job failures that end one target: the next backed target is tried at once. */
 const TARGET_FAILURES: ReadonlySet<JobFailure> = new Set(['sources_failed', 'sources_silent']);
 /**
@@ -288,10 +290,13 @@ export class Consensus {
       }
       if (this.check) this.wake?.();
       // The rest are the early sync job's (see roundBody), or nobody's.
-      if (!job && rest.length > 0) this.m.repliesIgnored.inc({ reason: 'unsolicited' }, rest.length);
+      if (!job) {
+        if (rest.length > 0) this.m.repliesIgnored.inc({ reason: 'unsolicited' }, rest.length);
+        return;
+      }
       items = rest;
     }
-    if (!job) return void (check || this.m.repliesIgnored.inc({ reason: 'no_sync' }, items.length));
+    if (!job) return void this.m.repliesIgnored.inc({ reason: 'no_sync' }, items.length);
     let received = 0;
     for (const { from, msg } of items) {
       if (isBlockReply(msg)) {
@@ -435,14 +440,14 @@ export class Consensus {
     await this.sleep(Infinity, () => check.decided(this.io.now()) || check.result().targets.length > 0);
     this.firstRoundDone = true;
     let outcome: RoundOutcome = 'no_backed_claim';
+    /** Folds a target's result into the round's outcome; whether the round goes on to the next target. */
     const fold = (r: JobResult): boolean => {
-      // Whether the round goes on to the next target.
-      if (r.ok) return ((outcome = 'synced'), true);
-      if (outcome !== 'synced') outcome = r.code === 'store_error' ? 'store_error' : r.code;
-      return TARGET_FAILURES.has(r.code);
+      if (r.ok || outcome !== 'synced') outcome = outcomeOf(r);
+      return r.ok || TARGET_FAILURES.has(r.code);
     };
     // The early sync's target: done with (synced, failed or nothing to do) unless it gave way.
     let earlyDone: Target | null = null;
+    let goOn = true;
     if (!check.decided(this.io.now()) && !this.stopped) {
       const target = check.result().targets[0]!;
       let finished = false;
@@ -463,15 +468,13 @@ export class Consensus {
       }
       await job;
       const r = result as JobResult | null;
-      if (!r || r.ok || r.code !== 'aborted') earlyDone = target;
-      if (r && !(r.ok === false && r.code === 'aborted') && !fold(r)) {
-        await this.sleep(Infinity, () => check.decided(this.io.now()));
-        this.endCheck(check);
-        return outcome;
-      }
+      const gaveWay = r !== null && !r.ok && r.code === 'aborted';
+      if (!gaveWay) earlyDone = target;
+      if (r && !gaveWay) goOn = fold(r);
     }
     await this.sleep(Infinity, () => check.decided(this.io.now()));
     const targets = this.endCheck(check);
+    if (!goOn) return outcome;
     // Claims backed, none taller: a branch as tall as ours (SPEC: we keep ours), not a failure to retry.
     if (targets.length === 0 && earlyDone === null && check.result().backed.length > 0) return 'up_to_date';
     for (const target of targets) {
@@ -515,9 +518,7 @@ export class Consensus {
       'consensus round started',
     );
     const result = await this.syncToward(target);
-    if (!result) return 'up_to_date';
-    if (result.ok) return 'synced';
-    return result.code === 'store_error' ? 'store_error' : result.code;
+    return result ? outcomeOf(result) : 'up_to_date';
   }
 
   /** One target's sync job, or null when there is nothing to sync toward any more. */
@@ -694,12 +695,13 @@ export class Consensus {
 
   /** Every TICK_MS: the gap fetch, the STATS window, the claim check's resends and deadline, the job's timeouts. */
   private tick(): void {
-    if (this.gap) {
+    const gap = this.gap?.fetch;
+    if (gap) {
       const now = this.io.now();
-      if (this.gap.fetch.expired(now)) this.endGap(null);
+      if (gap.expired(now)) this.endGap(null);
       else {
-        const again = this.gap.fetch.resend(now);
-        if (again.length > 0) this.io.send(again.map((height) => ({ to: this.gap!.fetch.from, height })));
+        const again = gap.resend(now);
+        if (again.length > 0) this.io.send(again.map((height) => ({ to: gap.from, height })));
       }
     }
     if (this.round) return this.wake?.();
