@@ -34,9 +34,10 @@ export interface AnnounceDeps {
  * validate round trip) and appended; one a few above it has the blocks between fetched from its
  * sender and the run appended if it is valid onto our tip (one fetch at a time, off the order in
  * which announces are applied); one that does not link to our tip is another branch, synced to
- * from its sender once it proves real (consensus.ts `syncFork`); a taller one asks for a round, or, while a round runs, waits for its end: the round may sync us to just under it, and
- * a node that drops such blocks and asks for one more round each time never catches up while
- * blocks come faster than a round lasts. While a sync runs, announces wait (bounded) and are
+ * from its sender once it proves real (consensus.ts `syncFork`); a taller one asks for a round,
+ * or, while a round runs, waits for its end: the round may sync us to just under it, and a node
+ * that drops such blocks and asks for one more round each time never catches up while blocks come
+ * faster than a round lasts. While a sync runs, announces wait (bounded) and are
  * applied after it (SPEC §5.7), lowest first.
  * Invalid ones are counted, not scored: anyone can send them from any port, and scoring
  * strangers would only fill the score table.
