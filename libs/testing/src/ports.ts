@@ -1,4 +1,4 @@
-import { freeTcpPort } from '@chainsync/service-kit';
+import { ephemeralLow, freeTcpPort } from '@chainsync/service-kit';
 import { createSocket } from 'node:dgram';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -18,12 +18,14 @@ export function freeUdpPort(): Promise<number> {
 
 /**
  * `count` consecutive free UDP ports starting at a random base (devnet peers use P..P+K-1).
- * `belowEphemeral`: under Linux's ephemeral range (32768+), so a port reserved for a process that
- * binds it later cannot be taken meanwhile by sockets bound to port 0 (a flood of attacker sockets).
+ * `belowEphemeral`: under Linux's ephemeral range (ephemeralLow(), 32768 by default), so a port
+ * reserved for a process that binds it later cannot be taken meanwhile by sockets bound to port 0
+ * (a flood of attacker sockets).
  */
 export async function freeUdpPortRange(count: number, belowEphemeral = false): Promise<number> {
+  const span = belowEphemeral ? Math.max(1, ephemeralLow() - 20_000 - count) : 30_000;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * (belowEphemeral ? 12_000 - count : 30_000));
+    const base = 20_000 + Math.floor(Math.random() * span);
     const socks = [];
     let ok = true;
     for (let i = 0; i < count && ok; i++) {
