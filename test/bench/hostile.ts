@@ -13,7 +13,7 @@ import {
 } from '../../apps/devnet/src/index.js';
 import { launchNode } from '../../apps/node/src/launcher.js';
 import { NodeClient } from '../../apps/node/src/node-client.js';
-import { cpuSeconds } from './_proc.js';
+import { cpuSeconds, perProcess } from './_proc.js';
 
 /**
  * hostile: the same sync from empty (30 000 blocks at difficulty 1, three honest devnet peers)
@@ -99,10 +99,10 @@ async function syncOnce(chain: Block[], attacked: boolean, i: number): Promise<R
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const peersCpuS = (cpu.user + cpu.system) / 1e6;
-    const nodeCpuS = Object.fromEntries(Object.entries(node.pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
+    const nodeCpuS = perProcess(node.pids, cpuSeconds);
     const stored = await client.blocks(BLOCKS - 1, BLOCKS);
     if (stored[0]?.hash !== chain[BLOCKS - 1]!.hash) throw new Error('synced to the wrong chain');
-    const rssMb = Object.fromEntries(Object.entries(node.pids).map(([n, pid]) => [n, peakRssMb(pid)]));
+    const rssMb = perProcess(node.pids, peakRssMb);
     const counters: Record<string, number> = {};
     if (attacked) {
       const c = await scrapeMetrics(node.opsPorts.consensus!);

@@ -14,7 +14,7 @@ import {
 import { launchNode, type NodeHandle } from '../../apps/node/src/launcher.js';
 import { NodeClient } from '../../apps/node/src/node-client.js';
 import { fetchHeights, waitUdpAnswer, type FetchResult } from './_pipelined-client.js';
-import { cpuSeconds } from './_proc.js';
+import { cpuSeconds, perProcess } from './_proc.js';
 
 /**
  * sync: how fast a node syncs from empty, against the wire limit measured in the same run.
@@ -205,7 +205,7 @@ async function nodeRun(delay: string, loss: number, label: string, shape?: Devne
     const c = await scrapeMetrics(node.opsPorts.consensus!);
     const g = await scrapeMetrics(node.opsPorts.gossip!);
     const gsum = (name: string) => g(`chainsync_gossip_${name}`);
-    const rss = Object.fromEntries(Object.entries(node.pids).map(([n, pid]) => [n, peakRssMb(pid)]));
+    const rss = perProcess(node.pids, peakRssMb);
     await client.close();
     client = undefined;
     await node.stop();
