@@ -140,6 +140,21 @@ describe('Consensus coordinator', () => {
     expect(c.scores.faults('127.0.0.1:900')).toBe(1);
   });
 
+  it('lets sources that back the same claim after the early sync began join it', async () => {
+    const silent: FakePeer = {
+      addr: addr(900),
+      chain: A,
+      stats: { height: 1_000_000, hash: 'e'.repeat(56) + '0'.repeat(8) },
+      serve: () => undefined,
+    };
+    // Port 2 answers the claim check a few deliveries after port 1: the sync has begun by then.
+    const { c } = setup([silent, { addr: addr(1), chain: A }, { addr: addr(2), chain: A, slowEvery: 3 }]);
+    await c.start();
+    await synced(c);
+    // (The silent claimer is listed too, with the score its silence cost it.)
+    expect(c.status().sources.map((s) => s.port)).toContain(2);
+  });
+
   it('moves to a taller claim backed after the sync toward a lower one began, within the same round', async () => {
     const B = mineChain(A.length + 60, 'a', A);
     const { world, c, metrics } = setup([

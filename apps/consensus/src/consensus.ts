@@ -457,7 +457,15 @@ export class Consensus {
         finished = true;
         this.wake?.();
       });
-      await this.sleep(Infinity, () => finished || check.decided(this.io.now()));
+      // Sources that back the same claim later join the job as they do (the first backer alone is
+      // not all the round found), each time a reply or a tick wakes this wait.
+      const joinLater = () => {
+        const job = this.job;
+        if (!job || job.target.top !== target.top || job.target.hash !== target.hash) return;
+        const same = check.result().targets.find((t) => t.top === target.top && t.hash === target.hash);
+        if (same) job.addSources(same.sources);
+      };
+      await this.sleep(Infinity, () => (joinLater(), finished || check.decided(this.io.now())));
       const best = check.decided(this.io.now()) ? check.result().targets[0] : undefined;
       if (!finished && best && best.top > target.top && this.job?.snapshot().phase === 'downloading') {
         this.log.info(

@@ -83,14 +83,17 @@ export class BatchDownload {
     private readonly batchBlocks = BATCH_BLOCKS,
     private readonly maxActive = MAX_ACTIVE_BATCHES,
   ) {
-    for (const addr of sources) {
-      const key = peerKey(addr);
-      if (this.sources.has(key)) continue;
-      this.sources.set(key, new Source(key, { host: addr.host, port: addr.port }));
-      this.owned.set(key, new Set());
-    }
+    for (const addr of sources) this.addSource(addr);
     this.base = Math.max(0, Math.min(base, top));
     this.layOut();
+  }
+
+  /** A source of the same target (one already known, dropped or not, stays as it is). */
+  addSource(addr: PeerAddr): void {
+    const key = peerKey(addr);
+    if (this.sources.has(key)) return;
+    this.sources.set(key, new Source(key, { host: addr.host, port: addr.port }));
+    this.owned.set(key, new Set());
   }
 
   /** Lowest height covered by batches (the lowest batch may reach below the base asked for). */

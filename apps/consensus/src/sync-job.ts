@@ -194,6 +194,13 @@ export class SyncJob {
     }
   }
 
+  /** More sources of this target (backed after the job began): they take batches at once. */
+  addSources(addrs: readonly PeerAddr[]): void {
+    if (this.phase !== 'downloading') return;
+    for (const a of addrs) this.download.addSource(a);
+    this.pump();
+  }
+
   abort(message = 'aborted'): void {
     this.fail('aborted', message);
   }
